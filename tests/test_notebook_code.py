@@ -1,0 +1,82 @@
+"""Code that a notebook teaches inline must build exactly what the package builds."""
+
+import ast
+
+import keras
+import nbformat
+import pytest
+from conftest import ROOT
+
+import unet_helpers as uh
+
+
+def inline_functions(notebook: str, names: set, namespace: dict) -> dict:
+    """Execute the notebook cells that define ``names`` and return the functions."""
+    nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+    found = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        if defined & names:
+            exec(compile(tree, notebook, "exec"), namespace)
+            found.update({name: namespace[name] for name in defined & names})
+    assert set(found) == names, f"{notebook} no longer defines {names - set(found)}"
+    return found
+
+
+def layer_configs(model: keras.Model) -> list:
+    """Each layer's class and configuration, without the (auto-generated) names."""
+    configs = []
+    for layer in model.layers:
+        config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        configs.append((type(layer).__name__, config))
+    return configs
+
+
+@pytest.fixture(scope="module")
+def notebook01():
+    namespace = {"keras": keras, "layers": keras.layers}
+    return inline_functions("01_building_blocks.ipynb",
+                            {"conv_block", "encoder_block", "decoder_block"}, namespace)
+
+
+def test_conv_block_matches(notebook01):
+    x = keras.Input((16, 16, 5))
+    inline = keras.Model(x, notebook01["conv_block"](x, 7))
+    package = keras.Model(x, uh.conv_block(x, 7))
+    assert layer_configs(inline) == layer_configs(package)
+
+
+def test_encoder_block_matches(notebook01):
+    x = keras.Input((16, 16, 5))
+    inline = keras.Model(x, list(notebook01["encoder_block"](x, 6)))
+    package = keras.Model(x, list(uh.encoder_block(x, 6)))
+    assert layer_configs(inline) == layer_configs(package)
+
+
+def test_decoder_block_matches(notebook01):
+    below, skip = keras.Input((8, 8, 12)), keras.Input((16, 16, 6))
+    inline = keras.Model([below, skip], notebook01["decoder_block"](below, skip, 6))
+    package = keras.Model([below, skip], uh.decoder_block(below, skip, 6))
+    assert layer_configs(inline) == layer_configs(package)
+
+
+def test_the_comparison_can_fail(notebook01):
+    """A package block with another option must not compare equal to the inline one."""
+    x = keras.Input((16, 16, 5))
+    inline = keras.Model(x, notebook01["conv_block"](x, 7))
+    different = keras.Model(x, uh.conv_block(x, 7, batch_norm=False))
+    assert layer_configs(inline) != layer_configs(different)
+
+
+def test_notebook02_classic_unet_matches_build_unet():
+    namespace = {"keras": keras, "layers": keras.layers, "conv_block": uh.conv_block,
+                 "encoder_block": uh.encoder_block, "decoder_block": uh.decoder_block}
+    classic = inline_functions("02_assembling_the_unet.ipynb", {"build_unet_classic"},
+                               namespace)["build_unet_classic"]
+    inline = classic((32, 32, 3))
+    package = uh.build_unet((32, 32, 3))
+    assert layer_configs(inline) == layer_configs(package)
+    assert inline.count_params() == package.count_params()

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Keep the notebooks consistent: shared cells, stored outputs, contents table.
+
+    python tools/nbtools.py sync           # rewrite the marked shared cells + README contents
+    python tools/nbtools.py sync --check   # exit 1 if anything would change (used by the tests)
+    python tools/nbtools.py store          # execute (smoke profile), keep only checked outputs
+    python tools/nbtools.py strip          # drop every output except the checked ones
+
+Shared cells are found by a marker on their first line and rewritten from
+the templates below, so they are never copied by hand:
+
+* ``<!-- nb:badge -->``  the "Open in Colab" badge (markdown),
+* ``# nb:setup``         makes ``unet_helpers`` importable, locally or alone in Colab,
+* ``# nb:device``        says what hardware runs the notebook and which profile is used.
+
+Cells whose source contains ``# NBVAL_CHECK_OUTPUT`` keep their output and
+execution count (nbval compares them); every other output is stripped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+README = ROOT / "README.md"
+
+# The one place that names the repository (badges and the Colab install use it).
+REPOSITORY = "unet-tutorials/unet-collection"
+RELEASE = "v0.1.0"  # the tag Colab installs unet_helpers from (keep in step with pyproject)
+
+CHECK_MARK = "NBVAL_CHECK_OUTPUT"
+BADGE_MARK = "<!-- nb:badge -->"
+SETUP_MARK = "# nb:setup"
+DEVICE_MARK = "# nb:device"
+CONTENTS_BEGIN = "<!-- contents:begin -->"
+CONTENTS_END = "<!-- contents:end -->"
+
+SETUP_TEMPLATE = f"""\
+{SETUP_MARK} (shared cell: edit tools/nbtools.py, then run `python tools/nbtools.py sync`)
+import importlib.util, pathlib, subprocess, sys
+
+if importlib.util.find_spec("unet_helpers") is None:
+    if pathlib.Path("../unet_helpers/__init__.py").exists():  # a clone, not pip-installed
+        sys.path.insert(0, "..")
+    else:  # opened alone, e.g. in Colab: install the helpers from the repository
+        PACKAGE = "unet_helpers @ git+https://github.com/{REPOSITORY}@{RELEASE}"
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
+
+import unet_helpers as uh"""
+
+DEVICE_TEMPLATE = f"""\
+{DEVICE_MARK} (shared cell) What runs this notebook, and at which size (UNET_PROFILE)?
+print(uh.describe_device())
+profile = uh.get_profile()
+print(f"Profile {{profile.name!r}}: {{profile.description}}.")"""
+
+
+def badge_source(path: Path) -> str:
+    url = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{path.name}"
+    return (
+        f"{BADGE_MARK}\n"
+        f'<a href="{url}" target="_parent">'
+        '<img src="https://colab.research.google.com/assets/colab-badge.svg" '
+        'alt="Open In Colab"/></a>'
+    )
+
+
+def notebook_paths() -> list[Path]:
+    """The collection's notebooks, in order (two-digit prefixes)."""
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def title_of(nb) -> str:
+    """The text of the notebook's first level-1 heading."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    raise ValueError("no level-1 heading")
+
+
+def purpose_of(nb) -> str:
+    """The first non-heading line of the title cell: the one-line purpose."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            for line in cell.source.splitlines()[1:]:
+                if line.strip():
+                    return line.strip()
+    return ""
+
+
+def is_checked(cell) -> bool:
+    return cell.cell_type == "code" and CHECK_MARK in cell.source
+
+
+def sync_cells(path: Path, nb) -> None:
+    """Rewrite the marked shared cells of one notebook in place."""
+    templates = {BADGE_MARK: badge_source(path), SETUP_MARK: SETUP_TEMPLATE,
+                 DEVICE_MARK: DEVICE_TEMPLATE}
+    for cell in nb.cells:
+        for mark, text in templates.items():
+            if cell.source.startswith(mark):
+                cell.source = text
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same name (stdout, stderr)."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")):
+            previous["text"] += output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
+def normalize(nb) -> None:
+    """Strip unchecked outputs and editor noise so that git diffs stay readable."""
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:02d}"
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags", "nbgrader")}
+        if cell.cell_type == "code" and not is_checked(cell):
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    nb.nbformat, nb.nbformat_minor = 4, 5
+
+
+def contents_table() -> str:
+    rows = ["| # | Notebook | What you learn |", "|---|---|---|"]
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        rows.append(f"| {path.name[:2]} | [{title_of(nb)}](notebooks/{path.name}) | {purpose_of(nb)} |")
+    return "\n".join(rows)
+
+
+def readme_with_contents(text: str) -> str:
+    pattern = re.compile(re.escape(CONTENTS_BEGIN) + ".*?" + re.escape(CONTENTS_END), re.S)
+    block = f"{CONTENTS_BEGIN}\n{contents_table()}\n{CONTENTS_END}"
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no {CONTENTS_BEGIN} ... {CONTENTS_END} block")
+    return pattern.sub(lambda _: block, text)
+
+
+def render(nb) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def sync(check: bool) -> int:
+    """Refresh shared cells, normalize every notebook, and the README contents."""
+    changed = []
+    for path in notebook_paths():
+        before = path.read_text()
+        nb = nbformat.reads(before, as_version=4)
+        sync_cells(path, nb)
+        normalize(nb)
+        after = render(nb)
+        if after != before:
+            changed.append((path, before, after))
+    readme_before = README.read_text()
+    readme_after = readme_with_contents(readme_before)
+    if readme_after != readme_before:
+        changed.append((README, readme_before, readme_after))
+    for path, before, after in changed:
+        if check:
+            diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="",
+                                        fromfile=str(path.relative_to(ROOT)), tofile="synced",
+                                        n=1)
+            print("\n".join(list(diff)[:40]))
+        else:
+            path.write_text(after)
+            print(f"updated {path.relative_to(ROOT)}")
+    if check and changed:
+        print("\nRun `python tools/nbtools.py sync` to bring these up to date.")
+        return 1
+    return 0
+
+
+def store(names: list[str]) -> int:
+    """Execute notebooks under the smoke profile and keep the checked outputs."""
+    from nbclient import NotebookClient
+
+    os.environ.update({"UNET_PROFILE": "smoke", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    os.environ.setdefault("UNET_OUTPUT_DIR", str(ROOT / "runs" / "store-outputs"))
+    for path in select(names):
+        nb = nbformat.read(path, as_version=4)
+        sync_cells(path, nb)
+        NotebookClient(nb, timeout=900, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        for cell in nb.cells:
+            if is_checked(cell):
+                for output in cell.outputs:
+                    if output.output_type == "stream" and output.name == "stderr":
+                        raise SystemExit(f"{path.name}: a checked cell wrote to stderr:\n"
+                                         f"{cell.source}\n---\n{output.text}")
+        normalize(nb)
+        path.write_text(render(nb))
+        print(f"stored checked outputs of {path.name}")
+    return 0
+
+
+def strip(names: list[str]) -> int:
+    for path in select(names):
+        nb = nbformat.read(path, as_version=4)
+        normalize(nb)
+        path.write_text(render(nb))
+    return 0
+
+
+def select(names: list[str]) -> list[Path]:
+    paths = notebook_paths()
+    if not names:
+        return paths
+    chosen = [p for p in paths if any(p.name.startswith(n) for n in names)]
+    if not chosen:
+        raise SystemExit(f"no notebook matches {names}")
+    return chosen
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_sync = sub.add_parser("sync")
+    p_sync.add_argument("--check", action="store_true")
+    for name in ("store", "strip"):
+        sub.add_parser(name).add_argument("notebooks", nargs="*")
+    args = parser.parse_args(argv)
+    if args.command == "sync":
+        return sync(args.check)
+    return {"store": store, "strip": strip}[args.command](args.notebooks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""``build_unet``: the classic U-Net assembled from the blocks, with input checks.
+
+``build_unet((512, 512, 3))`` with the default arguments is exactly the
+seed tutorial's network: four encoder blocks (64, 128, 256, 512 filters), a
+1024-filter bridge, four decoder blocks and a 1x1 sigmoid convolution, for
+31,055,297 parameters (31,043,521 trainable).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import keras
+from keras import layers
+
+from .blocks import UPSAMPLING_MODES, conv_block, decoder_block, encoder_block
+
+OUTPUT_ACTIVATIONS = ("auto", "sigmoid", "softmax", "linear")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _positive_int(name: str, value, hint: str) -> None:
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}. {hint}")
+
+
+def nearest_valid_sizes(size: int, depth: int) -> tuple[int, int]:
+    """The multiples of ``2**depth`` just below and just above ``size``."""
+    step = 2**depth
+    below = max(step, (size // step) * step)
+    above = -(-size // step) * step
+    return below, max(above, step)
+
+
+def check_input_size(height, width, depth: int = 4) -> None:
+    """Raise ``ValueError`` unless height and width survive ``depth`` poolings.
+
+    Each encoder halves the image and each decoder doubles it back; the
+    skip concatenation only lines up when the size divides by ``2**depth``
+    (16 for the classic U-Net). ``None`` means "decided at run time" and passes.
+    """
+    step = 2**depth
+    for axis, size in (("height", height), ("width", width)):
+        if size is None:
+            continue
+        if not _is_int(size) or size < 1:
+            raise ValueError(f"Input {axis} must be a positive integer or None, got {size!r}.")
+        if size % step:
+            below, above = nearest_valid_sizes(size, depth)
+            raise ValueError(
+                f"Input {axis} {size} is not divisible by 2**depth = {step}: with depth "
+                f"{depth} the image is halved {depth} times and the skip connections "
+                f"would not line up. Resize or pad to {below} or {above}, "
+                f"or use a smaller depth."
+            )
+
+
+def _check_input_shape(input_shape, depth: int) -> tuple:
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        raise ValueError(
+            f"input_shape must be a tuple (height, width, channels), got {input_shape!r}."
+        ) from None
+    if len(shape) == 2:
+        raise ValueError(
+            f"input_shape {shape} has no channel dimension. Add it: "
+            f"{shape + (3,)} for RGB images or {shape + (1,)} for grayscale."
+        )
+    if len(shape) != 3:
+        raise ValueError(
+            f"input_shape must be (height, width, channels), got {len(shape)} dimensions "
+            f"{shape}. Leave the batch size out: Keras adds it."
+        )
+    height, width, channels = shape
+    check_input_size(height, width, depth)
+    if not _is_int(channels) or channels < 1:
+        raise ValueError(
+            f"The channel count must be a positive integer, got {channels!r} in {shape}: "
+            "use 3 for RGB or 1 for grayscale."
+        )
+    return shape
+
+
+def build_unet(
+    input_shape,
+    num_classes: int = 1,
+    base_filters: int = 64,
+    depth: int = 4,
+    *,
+    output_activation: str = "auto",
+    upsampling: str = "transpose",
+    batch_norm: bool = True,
+    dropout: float = 0.0,
+    name: str = "U-Net",
+) -> keras.Model:
+    """Build a U-Net with the Keras functional API.
+
+    Args:
+        input_shape: ``(height, width, channels)``. Height and width may be
+            ``None`` (any size divisible by ``2**depth`` at run time).
+        num_classes: output channels. 1 gives one sigmoid channel (binary
+            masks); more gives one channel per class with softmax.
+        base_filters: filters in the first encoder block; each deeper block
+            doubles them, and the bridge has ``base_filters * 2**depth``.
+        depth: how many encoder (and decoder) blocks.
+        output_activation: ``"auto"`` (sigmoid for one class, softmax for
+            more), ``"sigmoid"``, ``"softmax"``, or ``"linear"`` to output
+            logits (then use a loss with ``from_logits=True``).
+        upsampling: ``"transpose"`` (the seed) or ``"resize"``.
+        batch_norm: put ``BatchNormalization`` after each convolution.
+        dropout: dropout rate at the end of each encoder, bridge and decoder
+            conv block; 0 adds no dropout layer.
+        name: the model's name.
+
+    Returns:
+        An uncompiled ``keras.Model`` mapping images to per-pixel scores.
+    """
+    _positive_int("depth", depth, "The classic U-Net uses depth=4.")
+    _positive_int("base_filters", base_filters, "The classic U-Net uses base_filters=64.")
+    _positive_int("num_classes", num_classes, "Use 1 for a binary mask, or the number of classes.")
+    shape = _check_input_shape(input_shape, depth)
+    if output_activation not in OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"Unknown output_activation {output_activation!r}: use one of "
+            f"{', '.join(map(repr, OUTPUT_ACTIVATIONS))}."
+        )
+    if upsampling not in UPSAMPLING_MODES:
+        raise ValueError(
+            f"Unknown upsampling {upsampling!r}: use one of "
+            f"{', '.join(map(repr, UPSAMPLING_MODES))}."
+        )
+    if not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
+    if output_activation == "auto":
+        output_activation = "sigmoid" if num_classes == 1 else "softmax"
+
+    options = {"batch_norm": bool(batch_norm), "dropout": float(dropout)}
+    inputs = layers.Input(shape, name="image")
+    skips = []
+    x = inputs
+    for level in range(depth):
+        skip, x = encoder_block(x, base_filters * 2**level, name=f"enc{level + 1}", **options)
+        skips.append(skip)
+
+    x = conv_block(x, base_filters * 2**depth, name="bridge", **options)
+
+    for level in reversed(range(depth)):
+        x = decoder_block(
+            x,
+            skips[level],
+            base_filters * 2**level,
+            upsampling=upsampling,
+            name=f"dec{depth - level}",
+            **options,
+        )
+
+    outputs = layers.Conv2D(
+        num_classes, 1, padding="same", activation=output_activation, name="head"
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def stage_table(model: keras.Model) -> list[dict]:
+    """One row per stage of a ``build_unet`` model: its output shape and parameters.
+
+    Stages are read from the layer names ``build_unet`` gives
+    (``enc1_conv1`` belongs to stage ``enc1``), so the table follows the
+    U-shape: encoders, bridge, decoders, head.
+    """
+    rows: dict[str, dict] = {}
+    for layer in model.layers:
+        stage = layer.name.split("_")[0]
+        row = rows.setdefault(stage, {"stage": stage, "params": 0, "layers": 0})
+        row["params"] += layer.count_params()
+        row["layers"] += 1
+        row["output_shape"] = tuple(layer.output.shape)
+    return list(rows.values())
+
+
+def format_stage_table(model: keras.Model) -> str:
+    """``stage_table`` as aligned text, with a total line."""
+    rows = stage_table(model)
+    lines = [f"{'stage':<8}{'output shape':<24}{'layers':>7}{'parameters':>14}"]
+    for row in rows:
+        shape = str(row["output_shape"])
+        lines.append(f"{row['stage']:<8}{shape:<24}{row['layers']:>7}{row['params']:>14,}")
+    total = sum(row["params"] for row in rows)
+    lines.append(f"{'total':<8}{'':<24}{'':>7}{total:>14,}")
+    return "\n".join(lines)

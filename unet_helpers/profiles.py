@@ -1,0 +1,132 @@
+"""Run profiles: one setting that decides how big every notebook's run is.
+
+The environment variable ``UNET_PROFILE`` names a profile:
+
+``smoke``
+    Tiny images, a narrow network, a few steps on generated data. Runs
+    offline in seconds; this is what the tests use.
+``cpu``
+    Real pet photos at a reduced width and size: minutes on a laptop CPU.
+``gpu``
+    The seed's full width (64 base filters) at a larger size: a Colab GPU.
+
+When ``UNET_PROFILE`` is unset, :func:`get_profile` picks ``gpu`` if
+TensorFlow sees a GPU and ``cpu`` otherwise. Notebooks read every size they
+need from the profile, so the same notebook runs at all three sizes.
+
+This module imports nothing from the rest of the package (TensorFlow only
+when it has to look for a GPU).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+ENV_VAR = "UNET_PROFILE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """The sizes one run uses. Every notebook reads these, none hard-codes them."""
+
+    name: str
+    description: str
+    image_size: int  # square side in pixels; a multiple of 2**depth
+    base_filters: int  # filters in the first encoder block (the seed uses 64)
+    depth: int  # number of encoder/decoder blocks (the seed uses 4)
+    batch_size: int
+    epochs: int
+    steps_per_epoch: int | None  # None: one pass over the training split
+    data_source: str  # "generated", "directory", "tfds" or "auto"
+    learning_rate: float
+
+    def as_dict(self) -> dict:
+        """The profile as a plain dictionary (handy for logs and results files)."""
+        return dataclasses.asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="tiny and offline: generated data, a few steps (tests, CI)",
+        image_size=64,
+        base_filters=8,
+        depth=3,
+        batch_size=8,
+        epochs=2,
+        steps_per_epoch=4,
+        data_source="generated",
+        learning_rate=3e-3,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        description="real pets at reduced width and size: minutes on a laptop CPU",
+        image_size=128,
+        base_filters=16,
+        depth=4,
+        batch_size=8,
+        epochs=15,
+        steps_per_epoch=None,
+        data_source="auto",
+        learning_rate=1e-3,
+    ),
+    "gpu": Profile(
+        name="gpu",
+        description="the seed's full width on a GPU (Colab): 64 filters at 256 px",
+        image_size=256,
+        base_filters=64,
+        depth=4,
+        batch_size=16,
+        epochs=30,
+        steps_per_epoch=None,
+        data_source="auto",
+        learning_rate=1e-3,
+    ),
+}
+
+
+def gpu_available() -> bool:
+    """True when TensorFlow can see at least one GPU."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile called ``name``, else the one ``UNET_PROFILE`` names.
+
+    With neither set, choose ``gpu`` when a GPU is visible and ``cpu`` otherwise.
+    An unknown name raises ``ValueError`` listing the valid ones.
+    """
+    chosen = name if name is not None else os.environ.get(ENV_VAR, "").strip()
+    if not chosen:
+        chosen = "gpu" if gpu_available() else "cpu"
+    key = chosen.lower()
+    if key not in PROFILES:
+        valid = ", ".join(sorted(PROFILES))
+        source = f"{ENV_VAR}={chosen!r}" if name is None else f"profile {chosen!r}"
+        raise ValueError(
+            f"Unknown {source}. Choose one of: {valid} "
+            f"(for example `export {ENV_VAR}=cpu`)."
+        )
+    return PROFILES[key]
+
+
+def describe_device() -> str:
+    """A few sentences on what will run the notebook, and what to do about it."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = ", ".join(g.name for g in gpus)
+        return (
+            f"TensorFlow {tf.__version__} sees {len(gpus)} GPU(s): {names}. "
+            "Training runs on the GPU; the `gpu` profile is the default."
+        )
+    return (
+        f"TensorFlow {tf.__version__} sees no GPU, so everything runs on the CPU. "
+        "That is fine for these notebooks: the `cpu` profile is sized for it. "
+        "For the full-size runs open the notebook in Colab and choose "
+        "Runtime > Change runtime type > GPU."
+    )
