@@ -19,3 +19,4 @@ def _fresh_keras():
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     yield
+    keras.mixed_precision.set_global_policy("float32")

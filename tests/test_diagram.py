@@ -29,5 +29,8 @@ def test_stage_table_adds_up():
     model = build_unet((32, 32, 3), base_filters=4, depth=2)
     rows = unet_helpers.stage_table(model)
     assert sum(row["params"] for row in rows) == model.count_params()
+    bridge = next(row for row in rows if row["stage"] == "bridge")
+    assert bridge["params"] == (9 * 8 * 16 + 16) + (9 * 16 * 16 + 16) + 4 * 16 * 2
+    assert [row["stage"] for row in rows][:3] == ["image", "enc1", "enc2"]
     assert rows[-1]["output_shape"] == (None, 32, 32, 1)
     assert f"{model.count_params():,}" in unet_helpers.format_stage_table(model)

@@ -95,6 +95,15 @@ def test_options_change_the_layers():
     assert plain.get_layer("enc1_dropout").rate == pytest.approx(0.3)
 
 
+def test_bn_momentum_reaches_every_batch_norm():
+    default = build_unet((32, 32, 3), base_filters=4, depth=2)
+    short = build_unet((32, 32, 3), base_filters=4, depth=2, bn_momentum=0.9)
+    momenta = {layer.momentum for layer in short.layers
+               if isinstance(layer, keras.layers.BatchNormalization)}
+    assert momenta == {0.9}
+    assert {layer.momentum for layer in default.layers if hasattr(layer, "momentum")} == {0.99}
+
+
 def test_stage_names():
     model = build_unet((32, 32, 3), base_filters=4, depth=2, name="tiny")
     assert model.name == "tiny"
@@ -148,6 +157,7 @@ def test_bad_input_shapes_name_the_problem_and_the_fix(shape, depth, words):
         (dict(upsampling="nearest"), ["Unknown upsampling 'nearest'", "'transpose'", "'resize'"]),
         (dict(dropout=1.0), ["dropout must be a rate in [0, 1)"]),
         (dict(dropout=-0.1), ["dropout"]),
+        (dict(bn_momentum=1.0), ["bn_momentum must be in [0, 1)"]),
     ],
 )
 def test_bad_options_name_the_problem_and_the_fix(options, words):

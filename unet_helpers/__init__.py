@@ -6,6 +6,17 @@ The notebooks import what they need from here, for example::
 """
 
 from .blocks import conv_block, decoder_block, encoder_block, upsample
+from . import training, viz
+from .data import (
+    CLASS_NAMES,
+    PetDataUnavailable,
+    PetDataWarning,
+    load_pets,
+    num_classes,
+    raw_pairs,
+    resolve_source,
+    scan_directory,
+)
 from .diagram import graphviz_available, plot_architecture
 from .model import (
     build_unet,
@@ -14,12 +25,36 @@ from .model import (
     nearest_valid_sizes,
     stage_table,
 )
+from .losses import CrossEntropyDiceLoss, DiceLoss, make_loss
+from .metrics import PixelAccuracy, SegmentationDice, SegmentationIoU, segmentation_metrics
 from .paths import output_dir
+from .training import compile_model, distribution_strategy, make_callbacks, use_gpu_speedups
 from .profiles import PROFILES, Profile, describe_device, get_profile
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CLASS_NAMES",
+    "CrossEntropyDiceLoss",
+    "DiceLoss",
+    "PetDataUnavailable",
+    "PetDataWarning",
+    "PixelAccuracy",
+    "SegmentationDice",
+    "SegmentationIoU",
+    "compile_model",
+    "distribution_strategy",
+    "load_pets",
+    "make_callbacks",
+    "make_loss",
+    "num_classes",
+    "raw_pairs",
+    "resolve_source",
+    "scan_directory",
+    "segmentation_metrics",
+    "training",
+    "use_gpu_speedups",
+    "viz",
     "PROFILES",
     "Profile",
     "build_unet",

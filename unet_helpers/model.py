@@ -95,6 +95,7 @@ def build_unet(
     upsampling: str = "transpose",
     batch_norm: bool = True,
     dropout: float = 0.0,
+    bn_momentum: float = 0.99,
     name: str = "U-Net",
 ) -> keras.Model:
     """Build a U-Net with the Keras functional API.
@@ -114,6 +115,8 @@ def build_unet(
         batch_norm: put ``BatchNormalization`` after each convolution.
         dropout: dropout rate at the end of each encoder, bridge and decoder
             conv block; 0 adds no dropout layer.
+        bn_momentum: momentum of the running statistics of batch normalization
+            (Keras's default 0.99; 0.9 suits short runs, see notebook 04).
         name: the model's name.
 
     Returns:
@@ -135,10 +138,13 @@ def build_unet(
         )
     if not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a rate in [0, 1), got {dropout!r}.")
+    if not isinstance(bn_momentum, numbers.Real) or not 0 <= bn_momentum < 1:
+        raise ValueError(f"bn_momentum must be in [0, 1), got {bn_momentum!r}.")
     if output_activation == "auto":
         output_activation = "sigmoid" if num_classes == 1 else "softmax"
 
-    options = {"batch_norm": bool(batch_norm), "dropout": float(dropout)}
+    options = {"batch_norm": bool(batch_norm), "dropout": float(dropout),
+               "bn_momentum": float(bn_momentum)}
     inputs = layers.Input(shape, name="image")
     skips = []
     x = inputs
@@ -159,7 +165,8 @@ def build_unet(
         )
 
     outputs = layers.Conv2D(
-        num_classes, 1, padding="same", activation=output_activation, name="head"
+        num_classes, 1, padding="same", activation=output_activation, name="head",
+        dtype="float32",  # keeps the scores in float32 under mixed precision
     )(x)
     return keras.Model(inputs, outputs, name=name)
 

@@ -1,0 +1,116 @@
+"""Pictures for the notebooks: overlays, grids, learning curves (numpy + matplotlib only).
+
+Functions take arrays and return a matplotlib ``Figure``; ``show`` displays a
+figure in a notebook and closes it, so figures never pile up in memory.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+# one colour per label; binary: background, pet — trimap: pet, background, border
+MASK_COLOURS = {2: np.array([[0, 0, 0], [255, 140, 0]]),
+                3: np.array([[255, 140, 0], [0, 0, 0], [80, 160, 255]])}
+
+
+def show(figure) -> None:
+    """Display ``figure`` (inline in Jupyter) and release it."""
+    backend = matplotlib.get_backend().lower()
+    if "inline" in backend or "ipympl" in backend or "widget" in backend:
+        from IPython.display import display
+
+        display(figure)
+    plt.close(figure)
+
+
+def colour_mask(mask: np.ndarray, num_classes: int = 2) -> np.ndarray:
+    """Labels (H, W) to an RGB picture (H, W, 3) in [0, 1]."""
+    palette = MASK_COLOURS[num_classes] / 255.0
+    return palette[np.clip(np.asarray(mask).astype(int), 0, num_classes - 1)]
+
+
+def overlay(image: np.ndarray, mask: np.ndarray, colour=(1.0, 0.55, 0.0), alpha=0.45,
+            label: int = 1) -> np.ndarray:
+    """The photo with pixels of ``label`` tinted in ``colour``."""
+    image = np.asarray(image, dtype=float)
+    if image.max() > 1.0:
+        image = image / 255.0
+    tinted = image.copy()
+    where = np.asarray(mask) == label
+    tinted[where] = (1 - alpha) * image[where] + alpha * np.asarray(colour)
+    return tinted
+
+
+def _axes_grid(rows, cols, size=2.2):
+    figure, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size), squeeze=False)
+    for axis in axes.ravel():
+        axis.set_xticks([])
+        axis.set_yticks([])
+    return figure, axes
+
+
+def sample_grid(images, masks, *, num_classes: int = 2, title=None, columns=None):
+    """Photos (top row), masks (middle) and overlays (bottom) side by side."""
+    count = len(images)
+    figure, axes = _axes_grid(3, columns or count)
+    for i in range(count):
+        mask = np.asarray(masks[i]).squeeze()
+        axes[0, i].imshow(np.asarray(images[i]))
+        axes[1, i].imshow(colour_mask(mask, num_classes), interpolation="nearest")
+        pet = 1 if num_classes == 2 else 0
+        axes[2, i].imshow(overlay(images[i], mask, label=pet))
+    for row, name in enumerate(("photo", "mask", "overlay")):
+        axes[row, 0].set_ylabel(name)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def prediction_strip(images, truths, predictions, *, num_classes: int = 2, title=None):
+    """Photo, true mask and predicted mask for a few images (one column each)."""
+    count = len(images)
+    figure, axes = _axes_grid(3, count, size=1.8)
+    for i in range(count):
+        axes[0, i].imshow(np.asarray(images[i]))
+        axes[1, i].imshow(colour_mask(truths[i], num_classes), interpolation="nearest")
+        axes[2, i].imshow(colour_mask(predictions[i], num_classes), interpolation="nearest")
+    for row, name in enumerate(("photo", "truth", "prediction")):
+        axes[row, 0].set_ylabel(name)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def learning_curves(history: dict, metrics=("loss", "pet_iou")):
+    """Training and validation curves, one panel per metric, from ``History.history``."""
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.2), squeeze=False)
+    for axis, name in zip(axes[0], metrics):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = history.get(prefix + name)
+            if values:
+                epochs = np.arange(1, len(values) + 1)
+                axis.plot(epochs, values, style, marker="o", ms=3,
+                          label="validation" if prefix else "training")
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def bar_chart(labels, values, *, ylabel="", title=None):
+    """A plain bar chart with the values written on the bars."""
+    figure, axis = plt.subplots(figsize=(5, 3))
+    bars = axis.bar(labels, values, color="tab:blue")
+    axis.bar_label(bars, fmt="%.3g")
+    axis.set_ylabel(ylabel)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
