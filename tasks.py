@@ -66,6 +66,8 @@ def _env(profile: str, **extra: str) -> dict:
 def lab(args) -> int:
     setup()
     command = [str(PYTHON), "-m", "jupyter", "lab", "--notebook-dir", str(ROOT / "notebooks")]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
+        command.append("--allow-root")
     env = dict(os.environ)
     if args.profile:
         env["UNET_PROFILE"] = args.profile

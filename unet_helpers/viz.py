@@ -7,7 +7,7 @@ figure in a notebook and closes it, so figures never pile up in memory.
 from __future__ import annotations
 
 import matplotlib
-
+import matplotlib.ticker
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -98,6 +98,7 @@ def learning_curves(history: dict, metrics=("loss", "pet_iou")):
                           label="validation" if prefix else "training")
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
