@@ -52,38 +52,37 @@ def _axes_grid(rows, cols, size=2.2):
     return figure, axes
 
 
-def sample_grid(images, masks, *, num_classes: int = 2, title=None, columns=None):
-    """Photos (top row), masks (middle) and overlays (bottom) side by side."""
-    count = len(images)
-    figure, axes = _axes_grid(3, columns or count)
-    for i in range(count):
-        mask = np.asarray(masks[i]).squeeze()
-        axes[0, i].imshow(np.asarray(images[i]))
-        axes[1, i].imshow(colour_mask(mask, num_classes), interpolation="nearest")
-        pet = 1 if num_classes == 2 else 0
-        axes[2, i].imshow(overlay(images[i], mask, label=pet))
-    for row, name in enumerate(("photo", "mask", "overlay")):
-        axes[row, 0].set_ylabel(name)
+def picture_rows(rows, *, title=None, size=2.2):
+    """A grid of pictures: ``rows`` is a list of ``(label, [picture, ...])``."""
+    figure, axes = _axes_grid(len(rows), len(rows[0][1]), size)
+    for row, (label, pictures) in enumerate(rows):
+        for column, picture in enumerate(pictures):
+            axes[row, column].imshow(np.asarray(picture), interpolation="nearest")
+        axes[row, 0].set_ylabel(label)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def sample_grid(images, masks, *, num_classes: int = 2, title=None):
+    """Photos (top row), masks (middle) and overlays (bottom) side by side."""
+    masks = [np.asarray(mask).squeeze() for mask in masks]
+    pet = 1 if num_classes == 2 else 0
+    return picture_rows([
+        ("photo", images),
+        ("mask", [colour_mask(mask, num_classes) for mask in masks]),
+        ("overlay", [overlay(image, mask, label=pet) for image, mask in zip(images, masks)]),
+    ], title=title)
 
 
 def prediction_strip(images, truths, predictions, *, num_classes: int = 2, title=None):
     """Photo, true mask and predicted mask for a few images (one column each)."""
-    count = len(images)
-    figure, axes = _axes_grid(3, count, size=1.8)
-    for i in range(count):
-        axes[0, i].imshow(np.asarray(images[i]))
-        axes[1, i].imshow(colour_mask(truths[i], num_classes), interpolation="nearest")
-        axes[2, i].imshow(colour_mask(predictions[i], num_classes), interpolation="nearest")
-    for row, name in enumerate(("photo", "truth", "prediction")):
-        axes[row, 0].set_ylabel(name)
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+    return picture_rows([
+        ("photo", images),
+        ("truth", [colour_mask(mask, num_classes) for mask in truths]),
+        ("prediction", [colour_mask(mask, num_classes) for mask in predictions]),
+    ], title=title, size=1.8)
 
 
 def learning_curves(history: dict, metrics=("loss", "pet_iou")):
