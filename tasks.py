@@ -103,7 +103,7 @@ def main(argv=None) -> int:
     sub.add_parser("setup", help="create or refresh .venv only")
     p_lab = sub.add_parser("lab", help="open the notebooks in JupyterLab")
     p_lab.add_argument("--profile", choices=PROFILES, help="set UNET_PROFILE for the session")
-    p_test = sub.add_parser("test", help="run the unit tests and every notebook (smoke profile)")
+    sub.add_parser("test", help="run the unit tests and every notebook (smoke profile)")
     p_run = sub.add_parser("run", help="execute notebooks headlessly into runs/<profile>/")
     p_run.add_argument("--profile", choices=PROFILES, default="cpu")
     p_run.add_argument("notebooks", nargs="*",
