@@ -3,6 +3,8 @@
 import json
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -19,3 +21,32 @@ def test_benchmark_runs_and_reports(capsys):
     assert epoch["epoch"] == 1 and epoch["images_per_s"] > 0
     assert 0.0 <= summary["best_val_pet_iou"] <= 1.0 and summary["peak_rss_mb"] > 0
     assert summary["epochs_run"] == 1, "--minutes 0 stops after the first epoch"
+
+
+def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, capsys):
+    import csv
+
+    import results
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:begin -->\nold\n<!-- results:end -->\noutro\n")
+    assert results.main(["--profile", "smoke", "--source", "generated", "--out",
+                         str(tmp_path), "--readme", str(readme)]) == 0
+    row = json.loads((tmp_path / "smoke-generated.json").read_text())
+    assert row["held_out"] == "test (60)" and row["epochs"] == 2 and row["image_size"] == 64
+    assert 0 <= row["iou_pet"] <= 1 and row["mean_iou"] == pytest.approx(
+        (row["iou_pet"] + row["iou_background"]) / 2, abs=1e-3)
+    with (tmp_path / "smoke-generated.csv").open() as handle:
+        assert next(csv.DictReader(handle))["iou_pet"] == str(row["iou_pet"])
+    table = readme.read_text()
+    assert "old" not in table and table.startswith("intro") and table.endswith("outro\n")
+    assert "| smoke | generated | test (60) | 64 | 8 | 2 |" in table
+    assert "benchmarks/results.py --profile smoke" in table
+
+
+def test_results_script_needs_a_folder_for_directory(capsys):
+    import results
+
+    with pytest.raises(SystemExit):
+        results.main(["--source", "directory"])
+    assert "needs --pets-dir" in capsys.readouterr().err

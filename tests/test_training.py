@@ -150,3 +150,18 @@ def test_time_limit_stops_training(data):
     history = model.fit(train, epochs=5, steps_per_epoch=1, verbose=0,
                         callbacks=[training.TimeLimit(minutes=0)])
     assert len(history.history["loss"]) == 1
+
+
+def test_best_or_quick_model_trains_a_stand_in_then_loads_the_checkpoint(tmp_path, capsys):
+    profile = uh.get_profile("smoke")
+    model = uh.training.best_or_quick_model(tmp_path, profile, "generated")
+    said = capsys.readouterr().out
+    assert "No checkpoint best.keras" in said and "quick stand-in" in said
+    assert model.input_shape == (None, profile.image_size, profile.image_size, 3)
+    planned = profile.steps_per_epoch * profile.epochs
+    assert int(model.optimizer.iterations) == planned, "the profile's whole (small) budget"
+    model.save(tmp_path / "best.keras")
+    loaded = uh.training.best_or_quick_model(tmp_path, profile, "generated")
+    assert "Loaded the best model" in capsys.readouterr().out
+    for mine, theirs in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)

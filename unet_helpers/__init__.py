@@ -6,7 +6,7 @@ The notebooks import what they need from here, for example::
 """
 
 from .blocks import conv_block, decoder_block, encoder_block, upsample
-from . import training, viz
+from . import evaluation, export, inference, training, viz
 from .data import (
     CLASS_NAMES,
     PetDataUnavailable,
@@ -27,6 +27,7 @@ from .model import (
 )
 from .losses import CrossEntropyDiceLoss, DiceLoss, make_loss
 from .metrics import PixelAccuracy, SegmentationDice, SegmentationIoU, segmentation_metrics
+from .inference import predict_folder, predict_mask, read_photo
 from .paths import output_dir
 from .training import compile_model, distribution_strategy, make_callbacks, use_gpu_speedups
 from .profiles import PROFILES, Profile, describe_device, get_profile
@@ -52,6 +53,12 @@ __all__ = [
     "resolve_source",
     "scan_directory",
     "segmentation_metrics",
+    "evaluation",
+    "export",
+    "inference",
+    "predict_folder",
+    "predict_mask",
+    "read_photo",
     "training",
     "use_gpu_speedups",
     "viz",

@@ -220,3 +220,48 @@ def balanced_class_weights(dataset: tf.data.Dataset, num_classes: int,
         counts += np.bincount(np.asarray(mask).reshape(-1), minlength=num_classes)[:num_classes]
     weights = counts.sum() / np.maximum(counts, 1) / num_classes
     return weights / weights.mean()
+
+
+def train_quick_model(profile, source: str, *, steps: int | None = None, seed: int = 0,
+                      verbose: int = 0) -> keras.Model:
+    """A model trained briefly with ``profile``'s settings: a stand-in when no checkpoint exists.
+
+    ``steps`` defaults to the profile's whole budget, but at most 300 batches
+    (about two minutes for the ``cpu`` profile on a laptop).
+    """
+    from .data import load_pets
+    from .model import build_unet
+
+    keras.utils.set_random_seed(seed)
+    data = dict(source=source, image_size=profile.image_size, batch_size=profile.batch_size,
+                verbose=False)
+    train = load_pets("train", augment=profile.augment, drop_remainder=True, seed=seed, **data)
+    batches = count_batches(train)
+    planned = (profile.steps_per_epoch or batches) * profile.epochs_for(batches)
+    steps = min(planned, 300) if steps is None else steps
+    model = build_unet((profile.image_size, profile.image_size, 3),
+                       base_filters=profile.base_filters, depth=profile.depth,
+                       bn_momentum=profile.bn_momentum, dropout=profile.dropout)
+    compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
+                  decay_steps=steps, weight_decay=profile.weight_decay)
+    model.fit(train.repeat(), epochs=1, steps_per_epoch=steps, verbose=verbose)
+    return model
+
+
+def best_or_quick_model(run_dir, profile, source: str) -> keras.Model:
+    """The best checkpoint of notebook 04 in ``run_dir``, or a quickly trained model if none.
+
+    Says which it used, so a notebook opened on its own still runs top to bottom.
+    """
+    checkpoint = Path(run_dir) / "best.keras"
+    if checkpoint.exists():
+        print(f"Loaded the best model of notebook 04 from {checkpoint.parent.name}/"
+              f"{checkpoint.name} (profile {profile.name!r}).")
+        return keras.models.load_model(checkpoint)
+    print(f"No checkpoint {checkpoint.name} in {run_dir}: notebook 04 has not been run with "
+          f"profile {profile.name!r} yet.\nTraining a quick stand-in model instead (run "
+          "notebook 04 first for a better one) ...")
+    started = time.perf_counter()
+    model = train_quick_model(profile, source)
+    print(f"... done in {time.perf_counter() - started:.0f} s.")
+    return model

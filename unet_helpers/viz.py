@@ -7,6 +7,7 @@ figure in a notebook and closes it, so figures never pile up in memory.
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.patches
 import matplotlib.ticker
 import matplotlib.pyplot as plt
 import numpy as np
@@ -110,6 +111,81 @@ def bar_chart(labels, values, *, ylabel="", title=None):
     bars = axis.bar(labels, values, color="tab:blue")
     axis.bar_label(bars, fmt="%.3g")
     axis.set_ylabel(ylabel)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_figure(matrix, class_names, *, title="Confusion matrix (rows sum to 1)"):
+    """A row-normalized confusion matrix: row = true class, column = predicted class."""
+    matrix = np.asarray(matrix, dtype=float)
+    totals = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+    figure, axis = plt.subplots(figsize=(1.4 * len(class_names) + 2, 1.2 * len(class_names) + 1))
+    axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (row, column), share in np.ndenumerate(shares):
+        axis.text(column, row, f"{share:.1%}", ha="center", va="center",
+                  color="white" if share > 0.6 else "black")
+    ticks = np.arange(len(class_names))
+    axis.set_xticks(ticks, class_names)
+    axis.set_yticks(ticks, class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def threshold_curve(thresholds, ious, *, chosen: float = 0.5):
+    """Pet IoU against the probability threshold, with the best and the chosen one marked."""
+    thresholds, ious = np.asarray(thresholds), np.asarray(ious)
+    best = int(np.argmax(ious))
+    figure, axis = plt.subplots(figsize=(5, 3))
+    axis.plot(thresholds, ious, marker="o", ms=3)
+    axis.axvline(chosen, color="grey", linestyle="--", label=f"used in training ({chosen})")
+    axis.plot(thresholds[best], ious[best], "r*", ms=12,
+              label=f"best: {thresholds[best]:.2f} (IoU {ious[best]:.3f})")
+    axis.set_xlabel("threshold on the pet probability")
+    axis.set_ylabel("pet IoU")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+
+def error_rows(images, truths, labels, *, scores=None, num_classes: int = 2, title=None):
+    """Photo, truth, prediction overlay and error map (false pet red, missed pet blue).
+
+    ``scores`` (one number per image, e.g. its IoU) are written above the columns.
+    """
+    from .evaluation import ERROR_COLOURS, error_map
+
+    pet = 1 if num_classes == 2 else 0
+    figure = picture_rows([
+        ("photo", images),
+        ("truth", [colour_mask(mask, num_classes) for mask in truths]),
+        ("prediction", [overlay(image, mask, label=pet) for image, mask in zip(images, labels)]),
+        ("errors", [error_map(t, p, class_id=pet) for t, p in zip(truths, labels)]),
+    ], title=title, size=1.9)
+    if scores is not None:
+        for axis, score in zip(figure.axes[:len(images)], scores):
+            axis.set_title(f"IoU {score:.2f}", fontsize=9)
+    handles = [matplotlib.patches.Patch(color=colour, label=name)
+               for name, colour in list(ERROR_COLOURS.items())[1:]]
+    figure.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    return figure
+
+
+def histogram(values, *, bins=10, xlabel="", title=None, value_range=(0, 1)):
+    """How many items fall in each range of ``values`` (e.g. per-image IoU)."""
+    figure, axis = plt.subplots(figsize=(5, 3))
+    axis.hist(np.asarray(values), bins=bins, range=value_range, color="tab:blue",
+              edgecolor="white")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel("images")
     if title:
         axis.set_title(title)
     figure.tight_layout()

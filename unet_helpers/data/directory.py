@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..inference import pil_to_rgb
 from .common import PetDataUnavailable, is_validation, warn
 
 LIST_FILES = {"train": "trainval.txt", "validation": "trainval.txt", "test": "test.txt"}
@@ -69,14 +70,7 @@ def read_image(path) -> tuple[np.ndarray, str | None]:
         kind = f"{image.format or 'unknown'} {image.mode}"
         if image.format not in ("JPEG", "MPO") or image.mode != "RGB":
             note = f"{kind} converted to RGB"
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            image = image.convert("RGBA")
-            flat = Image.new("RGB", image.size, (255, 255, 255))
-            flat.paste(image, mask=image.getchannel("A"))
-            image = flat
-        else:
-            image = image.convert("RGB")
-        return np.asarray(image, dtype=np.uint8), note
+        return pil_to_rgb(image), note
 
 
 def read_trimap(path) -> np.ndarray:

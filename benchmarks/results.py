@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Results anyone can reproduce: train a profile, evaluate on held-out photos, write a table.
+
+Not a test. For one profile and data source it trains the profile's whole
+budget (cosine schedule, no checkpoint picking), then scores the final model
+on the test split, and writes ``<name>.json``, ``<name>.csv`` and
+``<name>.md`` into ``--out`` (default ``benchmarks/results``). With
+``--readme`` it also rewrites the results table of README.md from every JSON
+file in that folder.
+
+Which photos are "held out": the official test split when the source has one
+(tfds, a full download, generated data). A folder without ``test.txt`` (such
+as the 300-photo sample) has no test split; then the validation split is the
+held-out set. Since no checkpoint is chosen on it, it is still unseen data.
+
+Examples (this machine, the real sample; in Colab, the same with --profile gpu):
+
+    .venv/bin/python benchmarks/results.py --profile cpu --source directory \\
+        --pets-dir ../shared/data/oxford-iiit-pet-sample --minutes 15 --readme
+    .venv/bin/python benchmarks/results.py --profile smoke --source generated
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import unet_helpers as uh  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
+COLUMNS = [("profile", "profile"), ("data", "data"), ("held_out", "scored on"),
+           ("image_size", "size"), ("base_filters", "width"), ("epochs", "epochs"),
+           ("train_minutes", "train min"), ("images_per_s", "img/s"),
+           ("iou_background", "IoU bg"), ("iou_pet", "IoU pet"), ("mean_iou", "mean IoU"),
+           ("dice_pet", "Dice pet"), ("pixel_accuracy", "pixel acc."), ("machine", "machine")]
+
+
+def machine() -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+        return f"{len(gpus)} x {name}"
+    return f"CPU, {os.cpu_count()} cores ({platform.machine()})"
+
+
+def held_out_split(common: dict):
+    try:
+        return uh.load_pets("test", **common), "test"
+    except uh.PetDataUnavailable as error:
+        print(f"{str(error).splitlines()[0]} Scoring on the validation split (not used for "
+              "choosing the model).", flush=True)
+        return uh.load_pets("validation", **common), "validation"
+
+
+def run(args) -> dict:
+    profile = uh.get_profile(args.profile)
+    keras.utils.set_random_seed(args.seed)
+    strategy = uh.distribution_strategy()
+    speedups = uh.use_gpu_speedups()
+    common = dict(source=args.source, pets_dir=args.pets_dir, image_size=profile.image_size,
+                  mask_mode="binary", batch_size=profile.batch_size, verbose=False)
+    train = uh.load_pets("train", augment=profile.augment, seed=args.seed,
+                         drop_remainder=True, **common)
+    held_out, split = held_out_split(common)
+    batches = uh.training.count_batches(train)  # fills the cache, so epochs are timed fairly
+    images = batches * profile.batch_size
+    epochs = profile.epochs_for(batches)
+    steps = profile.steps_per_epoch or batches
+    with strategy.scope():
+        model = uh.build_unet((profile.image_size,) * 2 + (3,), base_filters=profile.base_filters,
+                              depth=profile.depth, bn_momentum=profile.bn_momentum,
+                              dropout=profile.dropout)
+        uh.compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
+                         decay_steps=steps * epochs, weight_decay=profile.weight_decay,
+                         jit_compile=speedups["jit_compile"])
+    callbacks = [uh.training.TimeLimit(args.minutes)] if args.minutes else []
+    started = time.perf_counter()
+    history = model.fit(train, epochs=epochs, steps_per_epoch=profile.steps_per_epoch,
+                        callbacks=callbacks, verbose=2 if args.verbose else 0)
+    seconds = time.perf_counter() - started
+    epochs_run = len(history.history["loss"])
+
+    predictions = uh.evaluation.predict_dataset(model, held_out)
+    names = uh.CLASS_NAMES["binary"]
+    report = uh.evaluation.evaluate_masks(predictions.truths, predictions.labels(), 2, names)
+    data = args.source if args.source != "directory" else f"directory: {Path(args.pets_dir).name}"
+    return {
+        "profile": profile.name, "data": data, "held_out": f"{split} ({len(predictions.truths)})",
+        "train_images": images, "image_size": profile.image_size,
+        "base_filters": profile.base_filters, "epochs": epochs_run,
+        "train_minutes": round(seconds / 60, 2),
+        "images_per_s": round(epochs_run * (profile.steps_per_epoch or batches)
+                              * profile.batch_size / seconds, 1),
+        "iou_background": round(report["iou"]["background"], 4),
+        "iou_pet": round(report["iou"]["pet"], 4), "mean_iou": round(report["mean_iou"], 4),
+        "dice_pet": round(report["dice"]["pet"], 4),
+        "pixel_accuracy": round(report["pixel_accuracy"], 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "machine": machine(), "tensorflow": tf.__version__,
+        "date": datetime.date.today().isoformat(),
+        "command": "benchmarks/results.py " + " ".join(args.argv),
+    }
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |",
+             "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row.get(key, "")) for key, _ in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def write(result: dict, out: Path, name: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.json", out / f"{name}.csv", out / f"{name}.md"]
+    paths[0].write_text(json.dumps(result, indent=2) + "\n")
+    with paths[1].open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(result))
+        writer.writeheader()
+        writer.writerow(result)
+    paths[2].write_text(markdown_table([result]) + "\n")
+    return paths
+
+
+def update_readme(readme: Path, folder: Path) -> None:
+    rows = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    text = readme.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        raise SystemExit(f"{readme} has no {README_BEGIN} ... {README_END} block to fill.")
+    commands = "\n".join(f"- `{row['command']}` ({row['machine']}, TensorFlow "
+                         f"{row['tensorflow']}, {row['date']})" for row in rows)
+    block = f"{README_BEGIN}\n{markdown_table(rows)}\n\nMade by:\n\n{commands}\n{README_END}"
+    pattern = re.escape(README_BEGIN) + ".*?" + re.escape(README_END)
+    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu", choices=sorted(uh.PROFILES))
+    parser.add_argument("--source", default="auto", choices=uh.data.SOURCES)
+    parser.add_argument("--pets-dir", help="the unpacked official archives (source directory)")
+    parser.add_argument("--minutes", type=float, help="stop training after this long")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--name", help="file name of the results (default: profile-data)")
+    parser.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md",
+                        help="rewrite the results table of this README (default README.md)")
+    parser.add_argument("--verbose", action="store_true", help="one line per epoch")
+    args = parser.parse_args(argv)
+    args.argv = argv
+    if args.source == "directory" and not args.pets_dir:
+        parser.error("--source directory needs --pets-dir (the folder with images/ and "
+                     "annotations/)")
+    result = run(args)
+    name = args.name or re.sub(r"[^a-z0-9]+", "-", f"{result['profile']}-{result['data']}"
+                               .lower()).strip("-")
+    for path in write(result, args.out, name):
+        print(f"wrote {path}")
+    print(markdown_table([result]))
+    if args.readme:
+        update_readme(args.readme, args.out)
+        print(f"updated the results table in {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

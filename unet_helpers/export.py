@@ -1,0 +1,120 @@
+"""Ship a trained model: ``.keras``, a TensorFlow SavedModel for serving, TensorFlow Lite.
+
+Each format is written by Keras itself (``model.save`` and ``model.export``);
+the helpers here only reload each artifact as a plain function
+``predict(images) -> scores`` so that the three can be compared and timed the
+same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def save_keras(model: keras.Model, path) -> Path:
+    """The whole model (architecture, weights, loss, metrics) in one ``.keras`` file."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"A Keras model file must end in .keras; got {path.name!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Hide TensorFlow's progress lines while exporting ("Assets written to ...")."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def export_saved_model(model: keras.Model, folder) -> Path:
+    """A TensorFlow SavedModel with a ``serve`` endpoint (TF Serving, TF.js, other languages)."""
+    folder = Path(folder)
+    with _quiet():
+        model.export(str(folder), format="tf_saved_model", verbose=False)
+    return folder
+
+
+def export_tflite(model: keras.Model, path) -> Path:
+    """A TensorFlow Lite (LiteRT) flat buffer for phones and small devices."""
+    path = Path(path)
+    if path.suffix != ".tflite":
+        raise ValueError(f"A TensorFlow Lite file should end in .tflite; got {path.name!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _quiet():
+        model.export(str(path), format="litert", verbose=False)
+    return path
+
+
+def load_saved_model(folder):
+    """``predict(images) -> scores`` from an exported SavedModel, without Keras."""
+    loaded = tf.saved_model.load(str(folder))
+
+    def predict(images):
+        return np.asarray(loaded.serve(tf.constant(images, tf.float32)))
+
+    predict.artifact = loaded  # keep the loaded graph alive as long as the function
+    return predict
+
+
+def _tflite_interpreter(path):
+    try:  # LiteRT, the new home of the TensorFlow Lite runtime, if it is installed
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # TensorFlow's own copy: deprecated, but present in TF 2.21
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+            return tf.lite.Interpreter(model_path=str(path), num_threads=os.cpu_count())
+    return Interpreter(model_path=str(path), num_threads=os.cpu_count())
+
+
+def load_tflite(path):
+    """``predict(images) -> scores`` from a ``.tflite`` file, one image at a time."""
+    interpreter = _tflite_interpreter(path)
+    interpreter.allocate_tensors()
+    source = interpreter.get_input_details()[0]
+    target = interpreter.get_output_details()[0]
+
+    def predict(images):
+        outputs = []
+        for image in np.asarray(images, dtype=np.float32):
+            interpreter.set_tensor(source["index"], image[None])
+            interpreter.invoke()
+            outputs.append(interpreter.get_tensor(target["index"])[0].copy())
+        return np.stack(outputs)
+
+    return predict
+
+
+def file_size_mb(path) -> float:
+    """Size of a file, or of everything in a folder, in megabytes."""
+    path = Path(path)
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def time_per_image(predict, images, repeats: int = 3) -> float:
+    """Median milliseconds per image of ``predict`` over ``repeats`` runs (after one warm-up)."""
+    images = np.asarray(images, dtype=np.float32)
+    predict(images)  # warm-up: the first call traces and compiles
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict(images)
+        runs.append((time.perf_counter() - started) * 1000 / len(images))
+    return float(np.median(runs))

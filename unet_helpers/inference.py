@@ -1,0 +1,290 @@
+"""Use a trained U-Net on any photo: read it, pad it, predict, crop back.
+
+A U-Net's weights do not depend on the image size, only on the number of
+channels. So :func:`any_size` rebuilds a model that was trained at, say,
+96 x 96 with an input of ``(None, None, 3)`` and copies the weights; then any
+height and width that ``2**depth`` divides will do. :func:`predict_mask` pads
+the photo up to such a size, predicts, and crops the padding off again, so the
+mask has exactly the photo's height and width.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+import weakref
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+_ANY_SIZE = weakref.WeakKeyDictionary()  # model -> its (None, None, C) twin
+
+
+class SkippedFileWarning(UserWarning):
+    """Some files of a folder could not be read as images and were left out."""
+
+
+def read_photo(image) -> np.ndarray:
+    """Any photo as RGB ``uint8`` (H, W, 3).
+
+    ``image`` may be a path, a PIL image or an array (H, W), (H, W, 1), (H, W, 3)
+    or (H, W, 4), ``uint8`` in [0, 255] or float in [0, 1]. Grayscale is
+    repeated to three channels; an alpha channel is dropped (transparent pixels
+    become white).
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return _read_file(Path(image))
+    if isinstance(image, Image.Image):
+        return pil_to_rgb(image)
+    if isinstance(image, tf.Tensor):
+        image = image.numpy()
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"Cannot read a photo from a {type(image).__name__}: pass a file path, "
+                        "a PIL image or a numpy array of shape (H, W) or (H, W, channels).")
+    return _from_array(image)
+
+
+def _read_file(path: Path) -> np.ndarray:
+    if not path.exists():
+        raise FileNotFoundError(f"No file at {path}. Check the path (relative paths start "
+                                f"from {Path.cwd()}).")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; for all photos in a folder use "
+                                "uh.predict_folder(model, folder).")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path.name} is not a photo that can be read: the file is empty. "
+                         "Download or copy it again.")
+    try:
+        with Image.open(path) as picture:
+            picture.load()
+            return pil_to_rgb(picture)
+    except UnidentifiedImageError:
+        reason = "it is not in an image format that Pillow knows"
+    except (OSError, SyntaxError) as error:
+        reason = f"it is damaged or cut off ({error})"
+    raise ValueError(f"{path.name} is not a photo that can be read: {reason}. Use a JPEG or PNG "
+                     "photo.")
+
+
+def pil_to_rgb(picture: Image.Image) -> np.ndarray:
+    """A PIL image of any mode as RGB ``uint8``; transparent pixels become white."""
+    if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P"
+                                                and "transparency" in picture.info):
+        picture = picture.convert("RGBA")
+        flat = Image.new("RGB", picture.size, (255, 255, 255))
+        flat.paste(picture, mask=picture.getchannel("A"))
+        return np.asarray(flat, dtype=np.uint8)
+    return np.asarray(picture.convert("RGB"), dtype=np.uint8)
+
+
+def _from_array(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"A photo must have shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); "
+                         f"got {array.shape}. For several photos call predict_mask on each, "
+                         "or use predict_folder.")
+    if array.size == 0:
+        raise ValueError(f"The photo is empty (shape {array.shape}).")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        if array.max(initial=0) <= 1.0:
+            array = array * 255.0
+        array = np.clip(np.round(array), 0, 255).astype(np.uint8)
+    if array.shape[-1] == 4:
+        return pil_to_rgb(Image.fromarray(array, "RGBA"))
+    if array.shape[-1] == 1:
+        return np.repeat(array, 3, axis=-1)
+    return array
+
+
+def first_sentence(error) -> str:
+    """The first sentence of an error message (for short reports)."""
+    return re.split(r"(?<=[.:])\s(?=[A-Z])", str(error), maxsplit=1)[0]
+
+
+def model_depth(model: keras.Model) -> int:
+    """How many times the U-Net halves the image (its number of pooling layers)."""
+    return sum(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
+
+
+def model_image_size(model: keras.Model):
+    """The fixed ``(height, width)`` the model was built for, or None if it takes any size."""
+    height, width = model.input_shape[1:3]
+    return None if height is None or width is None else (height, width)
+
+
+def any_size(model: keras.Model) -> keras.Model:
+    """The same network and weights, accepting any height and width (cached per model)."""
+    if model_image_size(model) is None:
+        return model
+    if model in _ANY_SIZE:
+        return _ANY_SIZE[model]
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == "InputLayer":
+            shape = layer["config"]["batch_shape"]
+            layer["config"]["batch_shape"] = [shape[0], None, None, shape[-1]]
+    twin = keras.Model.from_config(config)
+    twin.set_weights(model.get_weights())
+    _ANY_SIZE[model] = twin
+    return twin
+
+
+def _resized(photo: np.ndarray, height: int, width: int) -> np.ndarray:
+    if photo.shape[:2] == (height, width):
+        return photo.astype(np.float32)
+    return tf.image.resize(photo, (height, width), antialias=True).numpy()
+
+
+def _padded_shape(height, width, multiple):
+    return math.ceil(height / multiple) * multiple, math.ceil(width / multiple) * multiple
+
+
+def _pad(photo: np.ndarray, height: int, width: int) -> tuple[np.ndarray, tuple[int, int]]:
+    top, left = (height - photo.shape[0]) // 2, (width - photo.shape[1]) // 2
+    pads = ((top, height - photo.shape[0] - top), (left, width - photo.shape[1] - left), (0, 0))
+    return np.pad(photo, pads, mode="symmetric"), (top, left)
+
+
+def _working_size(shape, model, scale_to):
+    height, width = shape
+    if scale_to == "auto":
+        fixed = model_image_size(model)
+        scale_to = max(fixed) if fixed else None
+    if scale_to is None:
+        return height, width
+    factor = scale_to / max(height, width)
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def _check_size(shape, depth):
+    smallest = 2**depth
+    if min(shape) < smallest:
+        raise ValueError(
+            f"The photo is {shape[0]} x {shape[1]} pixels; this U-Net halves it {depth} times, "
+            f"so it needs at least {smallest} x {smallest}. Use a larger photo (a mask of a "
+            "few pixels would say little anyway).")
+
+
+def _scores_to_labels(scores: np.ndarray, threshold: float, from_logits: bool) -> np.ndarray:
+    if scores.shape[-1] == 1:
+        cut = math.log(threshold / (1 - threshold)) if from_logits else threshold
+        return (scores[..., 0] > cut).astype(np.uint8)
+    return scores.argmax(axis=-1).astype(np.uint8)
+
+
+def predict_scores(model: keras.Model, photos, *, scale_to="auto") -> list[np.ndarray]:
+    """Per-pixel scores (H, W, C) for each photo, at each photo's own size.
+
+    Photos that pad to the same size are predicted together in one batch, so a
+    photo's result does not depend on which others come with it.
+    """
+    photos = [read_photo(photo) for photo in photos]
+    depth = model_depth(model)
+    for photo in photos:
+        _check_size(photo.shape[:2], depth)
+    net = any_size(model)
+    sizes = [_working_size(photo.shape[:2], model, scale_to) for photo in photos]
+    groups = {}
+    for index, size in enumerate(sizes):
+        groups.setdefault(_padded_shape(*size, 2**depth), []).append(index)
+    results = [None] * len(photos)
+    for (height, width), members in groups.items():
+        batch, offsets = [], []
+        for index in members:
+            padded, offset = _pad(_resized(photos[index], *sizes[index]) / 255.0, height, width)
+            batch.append(padded)
+            offsets.append(offset)
+        scores = np.asarray(net(np.stack(batch).astype(np.float32), training=False),
+                            dtype=np.float32)
+        for index, (top, left), score in zip(members, offsets, scores):
+            size, shape = sizes[index], photos[index].shape[:2]
+            score = score[top:top + size[0], left:left + size[1]]
+            if score.shape[:2] != shape:
+                score = tf.image.resize(score, shape, method="bilinear").numpy()
+            results[index] = score
+    return results
+
+
+def predict_mask(model: keras.Model, image, *, threshold: float = 0.5,
+                 scale_to="auto") -> np.ndarray:
+    """The predicted label of every pixel: an integer mask with the photo's exact height x width.
+
+    Args:
+        model: a U-Net from :func:`unet_helpers.build_unet` (or a reloaded ``.keras`` file).
+        image: a file path, a PIL image or an array (H, W[, 1|3|4]); see :func:`read_photo`.
+        threshold: for one-channel (sigmoid) models, the probability above which a pixel
+            is the class 1 ("pet").
+        scale_to: ``"auto"`` resizes the photo so its longer side is the size the model was
+            built for (the scale its objects had in training), ``None`` predicts at the
+            photo's own size, an integer sets the longer side.
+
+    The photo is padded (mirrored at its edges) to a multiple of ``2**depth``,
+    predicted, cropped back and, if it was resized, the scores are resized back
+    before they are turned into labels.
+    """
+    from .training import head_gives_logits
+
+    (scores,) = predict_scores(model, [image], scale_to=scale_to)
+    return _scores_to_labels(scores, threshold, head_gives_logits(model))
+
+
+def image_files(folder) -> list[Path]:
+    """The files of ``folder`` with a photo's suffix, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No folder at {folder}. Check the path, or pass one photo to "
+                                "predict_mask instead.")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def predict_folder(model: keras.Model, folder, *, batch_size: int = 8, threshold: float = 0.5,
+                   scale_to="auto", save_to=None) -> dict:
+    """Masks for every photo in ``folder``, predicted ``batch_size`` at a time.
+
+    Returns ``{path: mask}``. Files that cannot be read as photos (or are too
+    small) are skipped with one :class:`SkippedFileWarning` naming each and why.
+    With ``save_to``, each mask is also written there as ``<name>.png`` (binary
+    masks as 0 / 255 so they are visible in any image viewer).
+    """
+    from .training import head_gives_logits
+
+    photos, skipped = {}, []
+    depth = model_depth(model)
+    for path in image_files(folder):
+        try:
+            photo = read_photo(path)
+            _check_size(photo.shape[:2], depth)
+            photos[path] = photo
+        except ValueError as error:
+            reason = first_sentence(error)
+            skipped.append(f"  {reason}" if reason.startswith(path.name)
+                           else f"  {path.name}: {reason}")
+    if skipped:
+        warnings.warn(f"Skipped {len(skipped)} file(s) in {folder} that are not usable photos:\n"
+                      + "\n".join(skipped), SkippedFileWarning, stacklevel=2)
+    masks = {}
+    paths = list(photos)
+    logits = head_gives_logits(model)
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start:start + batch_size]
+        scores = predict_scores(model, [photos[p] for p in chunk], scale_to=scale_to)
+        for path, score in zip(chunk, scores):
+            masks[path] = _scores_to_labels(score, threshold, logits)
+    if save_to is not None:
+        save_to = Path(save_to)
+        save_to.mkdir(parents=True, exist_ok=True)
+        classes = max(2, model.output_shape[-1])
+        for path, mask in masks.items():
+            visible = (mask * (255 // (classes - 1))).astype(np.uint8)
+            Image.fromarray(visible).save(save_to / f"{path.stem}.png")
+    return masks
