@@ -4,6 +4,7 @@
     python3 tasks.py lab                  # set up if needed, open JupyterLab
     python3 tasks.py test                 # set up if needed, run every test
     python3 tasks.py run --profile cpu    # execute every notebook headlessly
+    python3 tasks.py student              # student versions of the notebooks, in student/
     python3 tasks.py setup                # only create/refresh the environment
 
 The environment is a virtual environment in ``.venv/`` next to this file,
@@ -96,6 +97,14 @@ def run(args) -> int:
                            env=_env(args.profile, UNET_OUTPUT_DIR=str(target / "outputs")))
 
 
+def student(args) -> int:
+    """Write the student versions of the notebooks (answers replaced by stubs)."""
+    setup()
+    command = [str(PYTHON), str(ROOT / "tools" / "exercises.py"), "student", "--out",
+               str(ROOT / "student")]
+    return subprocess.call(command, cwd=ROOT)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,6 +117,7 @@ def main(argv=None) -> int:
     p_run.add_argument("--profile", choices=PROFILES, default="cpu")
     p_run.add_argument("notebooks", nargs="*",
                        help="notebook names or number prefixes (default: all, in order)")
+    sub.add_parser("student", help="write student versions (no answers) into student/")
     args, extra = parser.parse_known_args(argv)
     if args.task != "run" and extra and args.task in ("lab", "test"):
         args.extra = extra
@@ -118,7 +128,7 @@ def main(argv=None) -> int:
     if args.task == "setup":
         setup()
         return 0
-    return {"lab": lab, "test": test, "run": run}[args.task](args)
+    return {"lab": lab, "test": test, "run": run, "student": student}[args.task](args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The headless runner executes a notebook and keeps its figures."""
 
+import json
+
 import nbformat
 
 import run_notebooks
@@ -14,6 +16,9 @@ def test_runner_executes_notebook_02_and_saves_figures(tmp_path, monkeypatch):
     assert all(cell.execution_count for cell in code)
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert list((tmp_path / "figures").glob("02_assembling_the_unet_cell*.png"))
+    timings = json.loads((tmp_path / "timings.json").read_text())
+    assert list(timings) == ["02_assembling_the_unet.ipynb"] and timings[
+        "02_assembling_the_unet.ipynb"] > 0
 
 
 def test_runner_reports_a_failing_cell(tmp_path, monkeypatch, capsys):

@@ -11,7 +11,11 @@ the templates below, so they are never copied by hand:
 
 * ``<!-- nb:badge -->``  the "Open in Colab" badge (markdown),
 * ``# nb:setup``         makes ``unet_helpers`` importable, locally or alone in Colab,
-* ``# nb:device``        says what hardware runs the notebook and which profile is used.
+* ``# nb:device``        says what hardware runs the notebook and which profile is used,
+* ``<!-- nb:nav -->``    previous / contents / next links (markdown, the last cell).
+
+The contents notebook ``notebooks/00_contents.ipynb`` and the README's
+contents table are generated from the notebooks' first headings.
 
 Cells whose source contains ``# NBVAL_CHECK_OUTPUT`` keep their output and
 execution count (nbval compares them); every other output is stripped.
@@ -40,6 +44,10 @@ CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 BADGE_MARK = "<!-- nb:badge -->"
 SETUP_MARK = "# nb:setup"
 DEVICE_MARK = "# nb:device"
+NAV_MARK = "<!-- nb:nav -->"
+CONTENTS = NOTEBOOKS / "00_contents.ipynb"
+# cell metadata worth keeping: nbval/nbgrader markers and read-only flags of check cells
+KEPT_METADATA = ("tags", "nbgrader", "editable", "deletable")
 CONTENTS_BEGIN = "<!-- contents:begin -->"
 CONTENTS_END = "<!-- contents:end -->"
 
@@ -74,8 +82,45 @@ def badge_source(path: Path) -> str:
 
 
 def notebook_paths() -> list[Path]:
-    """The collection's notebooks, in order (two-digit prefixes)."""
-    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The lessons, in order (two-digit prefixes from 01; 00 is the contents)."""
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00"))
+
+
+def nav_source(path: Path) -> str:
+    """Links to the previous notebook, the contents and the next notebook."""
+    paths = notebook_paths()
+    index = paths.index(path)
+    links = []
+    if index > 0:
+        links.append(f"[← {title_of(nbformat.read(paths[index - 1], as_version=4))}]"
+                     f"({paths[index - 1].name})")
+    links.append(f"[Contents]({CONTENTS.name})")
+    if index + 1 < len(paths):
+        links.append(f"[{title_of(nbformat.read(paths[index + 1], as_version=4))} →]"
+                     f"({paths[index + 1].name})")
+    return f"{NAV_MARK}\n" + " | ".join(links)
+
+
+def contents_notebook():
+    """The contents notebook, generated from the lessons' titles and purposes."""
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    intro = ("# 00 · Contents\n\n"
+             "Build, train and use a U-Net for image segmentation with TensorFlow and Keras, "
+             "from the first convolution to a model on a phone. Work through the notebooks in "
+             "order; each ends with a summary, exercises and a link to the next.")
+    how = ("## How to run them\n\n"
+           "- **Size of a run:** set `UNET_PROFILE` to `smoke` (seconds, offline), `cpu` "
+           "(a laptop, real photos) or `gpu` (full size, e.g. Colab). See the README.\n"
+           "- **Exercises:** each notebook's *Exercises* section has graded exercises with "
+           "check cells; `python tools/exercises.py student` writes versions without the "
+           "answers (see `docs/teaching.md`).\n"
+           "- **Colab:** every notebook has an *Open in Colab* badge at the top.")
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell(intro), new_markdown_cell(contents_table(folder="")),
+                new_markdown_cell(how)]
+    normalize(nb)
+    return nb
 
 
 def title_of(nb) -> str:
@@ -105,7 +150,7 @@ def is_checked(cell) -> bool:
 def sync_cells(path: Path, nb) -> None:
     """Rewrite the marked shared cells of one notebook in place."""
     templates = {BADGE_MARK: badge_source(path), SETUP_MARK: SETUP_TEMPLATE,
-                 DEVICE_MARK: DEVICE_TEMPLATE}
+                 DEVICE_MARK: DEVICE_TEMPLATE, NAV_MARK: nav_source(path)}
     for cell in nb.cells:
         for mark, text in templates.items():
             if cell.source.startswith(mark):
@@ -130,7 +175,7 @@ def normalize(nb) -> None:
     """Strip unchecked outputs and editor noise so that git diffs stay readable."""
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index:02d}"
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags", "nbgrader")}
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEPT_METADATA}
         if cell.cell_type == "code" and not is_checked(cell):
             cell.outputs = []
             cell.execution_count = None
@@ -143,11 +188,13 @@ def normalize(nb) -> None:
     nb.nbformat, nb.nbformat_minor = 4, 5
 
 
-def contents_table() -> str:
+def contents_table(folder: str = "notebooks/") -> str:
+    """A markdown table of the lessons; links start with ``folder``."""
     rows = ["| # | Notebook | What you learn |", "|---|---|---|"]
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
-        rows.append(f"| {path.name[:2]} | [{title_of(nb)}](notebooks/{path.name}) | {purpose_of(nb)} |")
+        rows.append(f"| {path.name[:2]} | [{title_of(nb)}]({folder}{path.name}) | "
+                    f"{purpose_of(nb)} |")
     return "\n".join(rows)
 
 
@@ -174,6 +221,10 @@ def sync(check: bool) -> int:
         after = render(nb)
         if after != before:
             changed.append((path, before, after))
+    contents_before = CONTENTS.read_text() if CONTENTS.exists() else ""
+    contents_after = render(contents_notebook())
+    if contents_after != contents_before:
+        changed.append((CONTENTS, contents_before, contents_after))
     readme_before = README.read_text()
     readme_after = readme_with_contents(readme_before)
     if readme_after != readme_before:

@@ -5,13 +5,15 @@ Called by ``python3 tasks.py run --profile NAME [NN ...]``, which sets
 ``UNET_PROFILE`` and ``UNET_OUTPUT_DIR``. For each notebook this writes the
 executed copy to ``<out>/NN_name.ipynb`` and every figure it displayed to
 ``<out>/figures/NN_name_cellKK_M.png``. It stops at the first failing notebook
-and names the failing cell.
+and names the failing cell. ``<out>/timings.json`` records the seconds each
+notebook took (the figures in docs/teaching.md come from it).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import json
 import sys
 import time
 from pathlib import Path
@@ -44,6 +46,7 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    timings = {}
     for path in select(args.notebooks):
         nb = nbformat.read(path, as_version=4)
         started = time.perf_counter()
@@ -61,7 +64,10 @@ def main(argv=None) -> int:
         figures = save_figures(nb, path.stem, args.out / "figures")
         seconds = time.perf_counter() - started
         print(f"  done in {seconds:.0f} s, {figures} figure(s) saved", flush=True)
-    print(f"executed notebooks and figures are in {args.out}")
+        timings[path.name] = round(seconds, 1)
+        (args.out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    print(f"executed notebooks and figures are in {args.out} (seconds per notebook: "
+          "timings.json)")
     return 0
 
 

@@ -6,7 +6,7 @@ The notebooks import what they need from here, for example::
 """
 
 from .blocks import conv_block, decoder_block, encoder_block, upsample
-from . import evaluation, export, inference, training, viz
+from . import checks, evaluation, export, inference, training, viz
 from .data import (
     CLASS_NAMES,
     PetDataUnavailable,
@@ -53,6 +53,7 @@ __all__ = [
     "resolve_source",
     "scan_directory",
     "segmentation_metrics",
+    "checks",
     "evaluation",
     "export",
     "inference",

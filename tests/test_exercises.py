@@ -1,0 +1,91 @@
+"""Graded exercises: answers pass, stubs fail, planted mistakes are caught; student versions."""
+
+import re
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+import exercises
+import nbtools
+
+FOUND = exercises.all_exercises()
+MISTAKES = [(grade_id, number) for grade_id, planted in exercises.MISTAKES.items()
+            for number in range(len(planted))]
+
+
+def test_two_or_three_exercises_in_each_of_notebooks_01_to_05():
+    for path in nbtools.notebook_paths():
+        count = len(exercises.exercises(nbformat.read(path, as_version=4)))
+        if path.name[:2] in {"01", "02", "03", "04", "05"}:
+            assert 2 <= count <= 3, f"{path.name}: {count} exercises"
+    assert set(exercises.MISTAKES) == set(FOUND), "every exercise has planted mistakes"
+
+
+@pytest.mark.parametrize("grade_id", sorted(FOUND))
+def test_model_answer_passes_and_stub_fails(grade_id):
+    answer, check = FOUND[grade_id]
+    assert exercises.run_exercise(answer, check) is None
+    message = exercises.run_exercise(exercises.student_source(answer), check)
+    assert message is not None and "not written yet" in message
+
+
+@pytest.mark.parametrize("grade_id,number", MISTAKES,
+                         ids=[f"{g}-{n}" for g, n in MISTAKES])
+def test_planted_mistake_is_caught_with_a_pointed_message(grade_id, number):
+    answer, check = FOUND[grade_id]
+    replacement, pattern = exercises.MISTAKES[grade_id][number]
+    message = exercises.run_exercise(exercises.replace_solution(answer, replacement), check)
+    assert message is not None, "the check let a wrong answer pass"
+    assert re.search(pattern, message), message
+
+
+def test_nbgrader_metadata():
+    ids = []
+    for path in nbtools.notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        for cell, following in zip(nb.cells, nb.cells[1:]):
+            meta = cell.metadata.get("nbgrader")
+            if not meta or not meta.get("solution"):
+                continue
+            ids.append(meta["grade_id"])
+            assert meta["schema_version"] == 3 and not meta["grade"] and not meta["locked"]
+            assert exercises.BEGIN in cell.source and exercises.END in cell.source
+            check = following.metadata["nbgrader"]
+            assert check["grade"] and check["locked"] and check["points"] > 0
+            assert following.metadata["editable"] is False
+            assert "uh.checks.check_" in following.source
+    assert len(ids) == len(set(ids)) == len(FOUND)
+
+
+def test_student_versions(tmp_path):
+    written = exercises.make_student(tmp_path)
+    assert [p.name for p in written] == ["00_contents.ipynb"] + [
+        p.name for p in nbtools.notebook_paths()]
+    for path in written[1:]:
+        student = nbformat.read(path, as_version=4)
+        nbformat.validate(student)
+        original = nbformat.read(ROOT / "notebooks" / path.name, as_version=4)
+        assert len(student.cells) == len(original.cells)
+        for mine, theirs in zip(student.cells, original.cells):
+            if mine.cell_type == "code":
+                assert not mine.outputs and mine.execution_count is None
+            if theirs.metadata.get("nbgrader", {}).get("solution"):
+                assert "### BEGIN SOLUTION" not in mine.source
+                assert "# YOUR CODE HERE\n" in mine.source
+                assert mine.source.rstrip().endswith("raise NotImplementedError()")
+                assert mine.source.split("    # YOUR CODE HERE")[0] in theirs.source
+            else:
+                assert mine.source == theirs.source
+    stub = exercises.student_source("def f(x):\n    ### BEGIN SOLUTION\n    return x\n"
+                                    "    ### END SOLUTION\n")
+    assert stub == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+
+
+def test_student_folder_is_ignored_by_git():
+    assert "student/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_replace_solution_needs_markers():
+    with pytest.raises(ValueError, match="no ### BEGIN SOLUTION"):
+        exercises.replace_solution("x = 1\n", "x = 2")

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Graded exercises: student versions, and proof that every check catches mistakes.
+
+    python tools/exercises.py student [--out student]   # notebooks without the solutions
+    python tools/exercises.py prove                     # run every planted mistake
+
+Exercises follow nbgrader's conventions, so an instructor can also use
+nbgrader directly: the answer cell has ``nbgrader.solution = true`` and its
+model answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the
+next cell is a read-only, graded check cell (``nbgrader.grade = true``) that
+calls a ``uh.checks.check_*`` function.
+
+``student`` writes copies of the notebooks with each solution replaced by
+``# YOUR CODE HERE`` / ``raise NotImplementedError()`` (nbgrader's own stub)
+and no outputs, into a git-ignored folder beside ``notebooks/`` so that the
+notebooks' ``..`` still finds ``unet_helpers``.
+
+``prove`` runs, for every exercise: the model answer (its check must pass),
+the stub (its check must fail), and each planted mistake listed in
+``MISTAKES`` (its check must fail with a message matching the listed
+pattern). It prints "caught / planted".
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import nbtools  # noqa: E402
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+SOLUTION_BLOCK = re.compile(r"^([ \t]*)" + re.escape(BEGIN) + r"\n.*?^[ \t]*" + re.escape(END)
+                            + r"[ \t]*$", re.S | re.M)
+
+
+def replace_solution(source: str, replacement: str) -> str:
+    """``source`` with its solution block replaced (indented like the BEGIN line)."""
+    if not SOLUTION_BLOCK.search(source):
+        raise ValueError(f"no {BEGIN} ... {END} block in:\n{source}")
+    return SOLUTION_BLOCK.sub(
+        lambda m: textwrap.indent(textwrap.dedent(replacement).strip("\n"), m.group(1)), source)
+
+
+def student_source(source: str) -> str:
+    return replace_solution(source, STUB)
+
+
+def exercises(nb) -> list[tuple[str, str, str]]:
+    """``(grade_id, answer source, check source)`` of each exercise in a notebook."""
+    found = []
+    for cell, following in zip(nb.cells, nb.cells[1:] + [None]):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            check = following.metadata.get("nbgrader", {}) if following is not None else {}
+            if not check.get("grade") or check.get("grade_id") != meta["grade_id"] + "_check":
+                raise ValueError(f"exercise {meta['grade_id']} is not followed by its check "
+                                 "cell")
+            found.append((meta["grade_id"], cell.source, following.source))
+    return found
+
+
+def all_exercises() -> dict[str, tuple[str, str]]:
+    result = {}
+    for path in nbtools.notebook_paths():
+        for grade_id, answer, check in exercises(nbformat.read(path, as_version=4)):
+            result[grade_id] = (answer, check)
+    return result
+
+
+def student_notebook(nb):
+    """A copy of ``nb`` with every solution replaced by the stub, and no outputs."""
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+            cell.source = student_source(cell.source)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def make_student(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in [nbtools.CONTENTS] + nbtools.notebook_paths():
+        nb = student_notebook(nbformat.read(path, as_version=4))
+        target = out / path.name
+        target.write_text(nbtools.render(nb))
+        written.append(target)
+    return written
+
+
+# --- running an exercise outside its notebook ------------------------------------------------
+
+def namespace() -> dict:
+    """What the exercise cells may use from earlier cells of their notebooks."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import unet_helpers as uh
+
+    return {"keras": keras, "layers": keras.layers, "np": np, "tf": tf, "uh": uh,
+            "conv_block": uh.conv_block}
+
+
+def run_exercise(answer: str, check: str) -> str | None:
+    """Run an answer cell and its check cell; None if the check passes, else its message."""
+    import keras
+
+    from unet_helpers.checks import ExerciseFailed
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    scope = namespace()
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's 0 / 0 in wrong answers
+        exec(compile(answer, "<answer>", "exec"), scope)
+        try:
+            exec(compile(check, "<check>", "exec"), scope)
+        except ExerciseFailed as failure:
+            return str(failure)
+    return None
+
+
+# --- planted mistakes: (solution block replacement, pattern the message must match) ---------
+
+MISTAKES = {
+    "ex01_conv_block": [
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="valid")(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(num_filters, 3, padding="valid")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"padding='same'"),
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="same")(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(2 * num_filters, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"16 channels for filters=8"),
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="same", activation="relu")(inputs)
+        return layers.Conv2D(num_filters, 3, padding="same", activation="relu")(x)
+        """, r"No BatchNormalization"),
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="same")(inputs)
+        x = layers.Activation("relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Conv2D(num_filters, 3, padding="same")(x)
+        x = layers.Activation("relu")(x)
+        return layers.BatchNormalization()(x)
+        """, r"Layer order .*Conv2D -> BatchNormalization -> ReLU"),
+        ("""
+        x = layers.Conv2D(num_filters, 5, padding="same")(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(num_filters, 5, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"Kernel sizes .*3 x 3"),
+    ],
+    "ex01_decoder_block": [
+        ("""
+        x = layers.Conv2DTranspose(num_filters, (2, 2), strides=1, padding="same")(inputs)
+        x = layers.Concatenate()([x, skip_features])
+        return conv_block(x, num_filters)
+        """, r"must double height and width"),
+        ("""
+        x = layers.Conv2DTranspose(num_filters, (2, 2), strides=2, padding="same")(inputs)
+        return conv_block(x, num_filters)
+        """, r"skip connection is missing"),
+        ("""
+        x = layers.Conv2DTranspose(num_filters, (2, 2), strides=2, padding="same")(inputs)
+        x = layers.Add()([x, skip_features])
+        return conv_block(x, num_filters)
+        """, r"\*concatenates\* it"),
+        ("""
+        x = layers.UpSampling2D(2)(inputs)
+        x = layers.Concatenate()([x, skip_features])
+        return conv_block(x, num_filters)
+        """, r"learned Conv2DTranspose"),
+    ],
+    "ex01_conv_block_params": [
+        ("return 9 * in_channels * filters + 9 * filters * filters + 8 * filters",
+         r"left out the biases"),
+        ("return 9 * in_channels * filters + filters + 9 * filters * filters + filters",
+         r"left out batch norm"),
+        ("return 9 * in_channels * filters + 9 * filters * filters + 2 * filters + 4 * filters",
+         r"4 numbers per channel, not 2"),
+        ("return 2 * (9 * in_channels * filters + filters + 4 * filters)",
+         r"second convolution sees `filters` channels"),
+    ],
+    "ex02_padded_size": [
+        ("return size // 2**depth * 2**depth", r"smaller than the image: round up"),
+        ("return (size // 2**depth + 1) * 2**depth", r"already divides by 16"),
+        ("return -(-size // (2 * depth)) * (2 * depth)", r"not a multiple of 2\*\*depth"),
+    ],
+    "ex02_skip_shapes": [
+        ("return [(size // 2**(n + 1), size // 2**(n + 1), base_filters * 2**n) "
+         "for n in range(depth)]", r"taken \*before\* pooling"),
+        ("return [(size // 2**n, size // 2**n, base_filters) for n in range(depth)]",
+         r"doubles the filters"),
+        ("return [(size // 2**n, size // 2**n, base_filters * 2**n) for n in range(depth + 1)]",
+         r"one skip per encoder"),
+    ],
+    "ex03_resize_mask": [
+        ("return tf.image.resize(mask, (size, size))", r"method='nearest'"),
+        ("return tf.image.resize(mask, (size, size), method='area')", r"no class"),
+    ],
+    "ex03_to_binary": [
+        ("return trimap - 1", r"pet would be 0 and background 1"),
+        ("return tf.cast(trimap == 1, tf.uint8)", r"border \(3\) came out as background"),
+        ("return tf.cast(trimap != 3, tf.uint8)", r"expected \[\[1, 0, 1\]"),
+    ],
+    "ex03_flip_pair": [
+        ("return tf.image.random_flip_left_right(image), tf.image.random_flip_left_right(mask)",
+         r"share one random decision"),
+        ("""
+        image = tf.image.stateless_random_flip_left_right(image, seed)
+        return image, tf.image.stateless_random_flip_left_right(mask, seed + 1)
+        """, r"share one random decision"),
+        ("return image, mask", r"No call flipped"),
+        ("return image[:, ::-1], mask[:, ::-1]", r"Every call flipped"),
+    ],
+    "ex04_dice_loss": [
+        ("""
+        y_pred = tf.cast(y_pred > 0.5, tf.float32)
+        overlap = tf.reduce_sum(y_true * y_pred)
+        return 1.0 - (2 * overlap + smooth) / (tf.reduce_sum(y_true + y_pred) + smooth)
+        """, r"no gradient"),
+        ("""
+        overlap = tf.reduce_sum(y_true * y_pred)
+        return 1.0 - (overlap + smooth) / (tf.reduce_sum(y_true + y_pred) + smooth)
+        """, r"overlap counts twice"),
+        ("""
+        overlap = tf.reduce_sum(y_true * y_pred)
+        return (2 * overlap + smooth) / (tf.reduce_sum(y_true + y_pred) + smooth)
+        """, r"return 1 - Dice"),
+        ("""
+        overlap = tf.reduce_sum(y_true * y_pred)
+        return 1.0 - 2 * overlap / tf.reduce_sum(y_true + y_pred)
+        """, r"NaN \(0 / 0\)"),
+    ],
+    "ex04_pet_iou": [
+        ("""
+        scores = np.asarray(scores)[..., 0]
+        overlap = (truth * scores).sum()
+        return overlap / (truth.sum() + scores.sum() - overlap)
+        """, r"IoU on probabilities"),
+        ("""
+        predicted = np.asarray(scores).argmax(axis=-1) == 1
+        truth = np.asarray(truth) == 1
+        return (truth & predicted).sum() / max(1, (truth | predicted).sum())
+        """, r"argmax over a single channel"),
+        ("""
+        predicted = np.asarray(scores)[..., 0] > threshold
+        truth = np.asarray(truth) == 1
+        union = (truth | predicted).sum()
+        return (truth & predicted).sum() / union if union else 0.0
+        """, r"return 1.0 when the union is empty"),
+    ],
+    "ex05_iou_from_confusion": [
+        ("return np.diag(matrix) / np.asarray(matrix).sum(axis=1)", r"the recall"),
+        ("return np.diag(matrix) / np.asarray(matrix).sum(axis=0)", r"the precision"),
+        ("""
+        matrix = np.asarray(matrix, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return np.diag(matrix) / (matrix.sum(axis=0) + matrix.sum(axis=1))
+        """, r"counts the correct pixels twice"),
+        ("""
+        matrix = np.asarray(matrix, dtype=float)
+        union = matrix.sum(axis=0) + matrix.sum(axis=1) - np.diag(matrix)
+        return np.diag(matrix) / np.maximum(union, 1)
+        """, r"return NaN"),
+    ],
+    "ex05_best_threshold": [
+        ("""
+        truth = np.asarray(truths) == 1
+        ious = [(truth & (np.asarray(scores)[..., 0] > t)).sum()
+                / (truth | (np.asarray(scores)[..., 0] > t)).sum() for t in candidates]
+        return candidates[int(np.argmin(ious))]
+        """, r"\*lowest\* IoU"),
+        ("""
+        truth = np.asarray(truths) == 1
+        return max((truth & (np.asarray(scores)[..., 0] > t)).sum()
+                   / (truth | (np.asarray(scores)[..., 0] > t)).sum() for t in candidates)
+        """, r"return the threshold that gives it"),
+    ],
+}
+
+
+def prove(verbose: bool = True) -> tuple[int, int, list[str]]:
+    """Run every exercise's answer, stub and planted mistakes; return (caught, planted, problems)."""
+    problems, caught, planted = [], 0, 0
+    found = all_exercises()
+    for grade_id in sorted(set(found) | set(MISTAKES)):
+        if grade_id not in found:
+            problems.append(f"{grade_id}: planted mistakes for an exercise that does not exist")
+            continue
+        answer, check = found[grade_id]
+        if (message := run_exercise(answer, check)) is not None:
+            problems.append(f"{grade_id}: the model answer fails its check: {message}")
+        stub = run_exercise(student_source(answer), check)
+        if stub is None or "not written yet" not in stub:
+            problems.append(f"{grade_id}: the stub does not fail its check ({stub!r})")
+        if not MISTAKES.get(grade_id):
+            problems.append(f"{grade_id}: no planted mistake")
+        for replacement, pattern in MISTAKES.get(grade_id, []):
+            planted += 1
+            message = run_exercise(replace_solution(answer, replacement), check)
+            if message is not None and re.search(pattern, message):
+                caught += 1
+                if verbose:
+                    print(f"caught  {grade_id}: {message.splitlines()[0][:110]}")
+            else:
+                problems.append(f"{grade_id}: mistake not caught as /{pattern}/: {message!r}\n"
+                                f"{textwrap.dedent(replacement).strip()}")
+    return caught, planted, problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("student").add_argument("--out", type=Path, default=ROOT / "student")
+    sub.add_parser("prove")
+    args = parser.parse_args(argv)
+    if args.command == "student":
+        for path in make_student(args.out):
+            print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        return 0
+    caught, planted, problems = prove()
+    print(f"\n{len(all_exercises())} exercises; planted mistakes caught: {caught} / {planted}")
+    for problem in problems:
+        print("PROBLEM", problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+"""Checks for the notebooks' exercises: each says *what* is wrong and hints at *why*.
+
+Every ``check_*`` function takes the learner's function, tries it on small
+cases whose right answers are known, and either prints a confirmation or
+raises :class:`ExerciseFailed` (an ``AssertionError``, which is also what
+nbgrader counts as a failed test) with a message that points at the likely
+mistake. The tests in ``tests/test_exercises.py`` prove that each check
+passes the solution, fails the empty stub, and catches planted mistakes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+class ExerciseFailed(AssertionError):
+    """The answer to an exercise is not right yet; the message says what to look at."""
+
+
+def _fail(message: str):
+    raise ExerciseFailed(message)
+
+
+def _passed(what: str) -> bool:
+    print(f"Correct: {what}.")
+    return True
+
+
+def _call(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        _fail(f"`{function.__name__}` is not written yet: replace `raise NotImplementedError()` "
+              "with your code, run that cell, then this one.")
+
+
+def _layer_kinds(model) -> list[str]:
+    kinds = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "ReLU" or (kind == "Activation" and layer.get_config()["activation"] == "relu"):
+            kind = "ReLU"
+        if kind != "InputLayer":
+            kinds.append(kind)
+    return kinds
+
+
+# --- notebook 01 ---------------------------------------------------------------------------
+
+def _reference_conv_block_params(in_channels: int, filters: int) -> int:
+    first = 9 * in_channels * filters + filters
+    second = 9 * filters * filters + filters
+    return first + second + 2 * 4 * filters
+
+
+def check_conv_block(my_conv_block) -> bool:
+    """Two 3x3 'same' convolutions, each followed by batch norm and ReLU."""
+    inputs = keras.Input((32, 32, 3))
+    outputs = _call(my_conv_block, inputs, 8)
+    if not isinstance(outputs, keras.KerasTensor):
+        _fail(f"`my_conv_block` returned {type(outputs).__name__}; return the output tensor of "
+              "the last layer.")
+    if tuple(outputs.shape[1:3]) != (32, 32):
+        _fail(f"A 32 x 32 input came out {outputs.shape[1]} x {outputs.shape[2]}: each 3 x 3 "
+              "convolution needs padding='same', or the skip connections will not fit later.")
+    if outputs.shape[-1] != 8:
+        _fail(f"The block returns {outputs.shape[-1]} channels for filters=8: both Conv2D layers "
+              "use `filters` filters.")
+    kinds = _layer_kinds(keras.Model(inputs, outputs))
+    convs = [layer for layer in keras.Model(inputs, outputs).layers
+             if isinstance(layer, keras.layers.Conv2D)]
+    if len(convs) != 2:
+        _fail(f"Found {len(convs)} Conv2D layers; a conv_block has two.")
+    if any(conv.kernel_size != (3, 3) for conv in convs):
+        _fail(f"Kernel sizes {[conv.kernel_size for conv in convs]}: both are 3 x 3.")
+    if "BatchNormalization" not in kinds:
+        _fail("No BatchNormalization: each convolution is followed by batch norm, then ReLU.")
+    if kinds != ["Conv2D", "BatchNormalization", "ReLU"] * 2:
+        _fail(f"Layer order {kinds}; expected Conv2D -> BatchNormalization -> ReLU, twice "
+              "(normalize before the non-linearity; no activation inside Conv2D).")
+    expected = _reference_conv_block_params(3, 8)
+    counted = keras.Model(inputs, outputs).count_params()
+    if counted != expected:
+        _fail(f"{counted:,} parameters; expected {expected:,}. Compare your layers' settings "
+              "with the block above.")
+    return _passed("two Conv2D 3x3 'same' -> BatchNormalization -> ReLU")
+
+
+def check_decoder_block(my_decoder_block) -> bool:
+    """Upsample 2x with Conv2DTranspose, concatenate the skip, then a conv_block."""
+    inputs, skip = keras.Input((8, 8, 32)), keras.Input((16, 16, 16))
+    try:
+        outputs = _call(my_decoder_block, inputs, skip, 16)
+    except ValueError as error:
+        first = str(error).splitlines()[0][:160]
+        _fail(f"Keras could not join the upsampled tensor and the skip ({first}). The transposed "
+              "convolution must double height and width: kernel_size=2, strides=2, "
+              "padding='same'.")
+    if tuple(outputs.shape[1:]) != (16, 16, 16):
+        _fail(f"Output shape {tuple(outputs.shape[1:])}; expected (16, 16, 16): twice the input "
+              "size, `filters` channels.")
+    model = keras.Model([inputs, skip], outputs)
+    kinds = _layer_kinds(model)
+    if "Add" in kinds:
+        _fail("The skip is added to the upsampled tensor. The U-Net *concatenates* it "
+              "(layers.Concatenate), so the decoder sees both sets of channels side by side.")
+    if "Concatenate" not in kinds:
+        _fail("The skip connection is missing: concatenate `skip` with the upsampled tensor "
+              "before the conv_block.")
+    ups = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
+    if not ups:
+        _fail("Upsample with a learned Conv2DTranspose (kernel 2, strides 2), as in the U-Net "
+              "paper, not with UpSampling2D.")
+    if ups[0].filters != 16:
+        _fail(f"The Conv2DTranspose has {ups[0].filters} filters; give it `filters` (16 here).")
+    expected = (2 * 2 * 32 * 16 + 16) + _reference_conv_block_params(32, 16)
+    if model.count_params() != expected:
+        _fail(f"{model.count_params():,} parameters; expected {expected:,}: check the conv_block "
+              "after the concatenation.")
+    return _passed("upsample x2, concatenate the skip, conv_block")
+
+
+def check_conv_block_params(conv_block_params) -> bool:
+    """The parameter count of a conv_block, by formula."""
+    for in_channels, filters in ((3, 64), (64, 128), (1, 8)):
+        answer = _call(conv_block_params, in_channels, filters)
+        right = _reference_conv_block_params(in_channels, filters)
+        if answer == right:
+            continue
+        gap = right - answer if isinstance(answer, (int, np.integer)) else None
+        hint = "Count, for each layer: kernels (3 x 3 x inputs x filters), biases, BN numbers."
+        if gap == 2 * filters:
+            hint = "You left out the biases: each Conv2D has one per filter."
+        elif gap == 8 * filters:
+            hint = ("You left out batch norm: 4 numbers per channel (gamma, beta, moving mean "
+                    "and moving variance), in each of the two BN layers.")
+        elif gap == 4 * filters:
+            hint = ("Batch norm has 4 numbers per channel, not 2: gamma and beta are trained, "
+                    "the moving mean and variance are not, but all four are parameters.")
+        elif gap == 9 * filters * (filters - in_channels):
+            hint = ("The second convolution sees `filters` channels (the first one's output), "
+                    "not `in_channels`.")
+        _fail(f"conv_block_params({in_channels}, {filters}) gave {answer!r}; Keras counts "
+              f"{right:,}. {hint}")
+    return _passed("the formula matches Keras's count")
+
+
+# --- notebook 02 ---------------------------------------------------------------------------
+
+def check_padded_size(padded_size) -> bool:
+    """The smallest size >= ``size`` that 2**depth divides."""
+    for size, depth, right in ((512, 4, 512), (500, 4, 512), (101, 3, 104), (1, 4, 16),
+                               (17, 4, 32), (96, 4, 96)):
+        answer = _call(padded_size, size, depth)
+        if answer == right:
+            continue
+        if isinstance(answer, (int, np.integer)) and answer < size:
+            hint = "It is smaller than the image: round up; padding adds pixels, it never crops."
+        elif isinstance(answer, (int, np.integer)) and answer % 2**depth:
+            hint = (f"{answer} is not a multiple of 2**depth = {2**depth}: every pooling "
+                    "halves the size, depth times.")
+        elif isinstance(answer, (int, np.integer)) and size % 2**depth == 0:
+            hint = f"{size} already divides by {2**depth}: it needs no padding at all."
+        else:
+            hint = "Round size / 2**depth up to a whole number, then multiply back."
+        _fail(f"padded_size({size}, {depth}) gave {answer!r}, expected {right}. {hint}")
+    return _passed("the smallest multiple of 2**depth that holds the image")
+
+
+def check_skip_shapes(skip_shapes) -> bool:
+    """The (height, width, channels) of each encoder's skip tensor."""
+    answer = _call(skip_shapes, 64, 8, 3)
+    right = [(64, 64, 8), (32, 32, 16), (16, 16, 32)]
+    answer = [tuple(int(v) for v in shape) for shape in (answer or [])]
+    if answer == right:
+        return _passed("full size first, halving the size and doubling the channels")
+    if len(answer) != len(right):
+        _fail(f"{len(answer)} shapes for depth 3; there is one skip per encoder, so 3.")
+    if answer[0][:2] == (32, 32):
+        _fail("The first skip is 32 x 32 for a 64 x 64 input: the skip is taken *before* "
+              "pooling, at the encoder's full size.")
+    if [shape[2] for shape in answer] == [8, 8, 8]:
+        _fail("Every skip has 8 channels: each encoder doubles the filters of the one before.")
+    _fail(f"skip_shapes(64, 8, 3) gave {answer}; expected {right}.")
+
+
+# --- notebook 03 ---------------------------------------------------------------------------
+
+def _example_trimap() -> np.ndarray:
+    rows, cols = np.mgrid[:37, :53]
+    trimap = np.full((37, 53), 2, np.uint8)
+    distance = np.hypot(rows - 18, cols - 26)
+    trimap[distance < 14] = 3
+    trimap[distance < 12] = 1
+    return trimap[..., None]
+
+
+def check_resize_mask(resize_mask) -> bool:
+    """Resize a trimap to ``size`` x ``size`` without inventing values."""
+    trimap = _example_trimap()
+    answer = np.asarray(_call(resize_mask, tf.constant(trimap), 24))
+    if answer.shape != (24, 24, 1):
+        _fail(f"Shape {answer.shape}; expected (24, 24, 1): a size x size mask, channel kept.")
+    invented = sorted(set(np.unique(answer).tolist()) - {1, 2, 3})
+    if invented:
+        _fail(f"The mask now holds {len(invented)} values that are no class, such as "
+              f"{invented[0]!r}. Bilinear (the default) averages labels; resize masks with "
+              "method='nearest'.")
+    right = tf.image.resize(trimap, (24, 24), method="nearest").numpy()
+    if not np.array_equal(answer, right):
+        _fail("Values are labels, but not at the right places: use tf.image.resize with "
+              "method='nearest' on the whole mask.")
+    return _passed("nearest-neighbour resizing keeps every value a label")
+
+
+def check_to_binary(to_binary) -> bool:
+    """Trimap 1 pet / 2 background / 3 border to 1 pet-or-border / 0 background."""
+    trimap = np.array([[1, 2, 3], [3, 2, 1]], np.uint8)
+    answer = np.asarray(_call(to_binary, tf.constant(trimap)))
+    right = np.array([[1, 0, 1], [1, 0, 1]])
+    if answer.shape == right.shape and np.array_equal(answer, right):
+        return _passed("pet and border are 1, background 0")
+    if answer.shape == right.shape and np.array_equal(answer, trimap - 1):
+        _fail("That shifts the trimap to 0, 1, 2: pet would be 0 and background 1. Binary "
+              "masks are 1 where the trimap is 1 (pet) or 3 (border), 0 where it is 2.")
+    if answer.shape == right.shape and np.array_equal(answer, trimap == 1):
+        _fail("The border (3) came out as background. It belongs to the pet's outline: count "
+              "it as pet, so the mask is 0 only where the trimap says 2.")
+    _fail(f"For the trimap {trimap.tolist()} you gave {answer.tolist()}; expected "
+          f"{right.tolist()}.")
+
+
+def check_flip_pair(flip_pair) -> bool:
+    """A random horizontal flip that flips image and mask together."""
+    image = tf.reshape(tf.range(2 * 5 * 3, dtype=tf.float32), (2, 5, 3)) / 30.0
+    mask = tf.cast(tf.reshape(tf.range(10), (2, 5, 1)), tf.uint8)
+    flips = 0
+    for number in range(16):
+        new_image, new_mask = _call(flip_pair, image, mask, tf.constant([number, 7]))
+        new_image, new_mask = np.asarray(new_image), np.asarray(new_mask)
+        image_flipped = np.allclose(new_image, image.numpy()[:, ::-1])
+        mask_flipped = np.array_equal(new_mask, mask.numpy()[:, ::-1])
+        if image_flipped != mask_flipped:
+            _fail(f"With seed [{number}, 7] the {'image' if image_flipped else 'mask'} was "
+                  "flipped and the other was not: they must share one random decision (use "
+                  "the same seed for both, or flip them stacked together).")
+        if not image_flipped and not np.allclose(new_image, image.numpy()):
+            _fail("The image changed in some other way than a left-right flip.")
+        flips += image_flipped
+    if flips in (0, 16):
+        _fail(f"{'Every' if flips else 'No'} call flipped: the flip should happen at random, "
+              "about half of the time, depending on the seed.")
+    return _passed("image and mask flip together, about half of the time")
+
+
+# --- notebook 04 ---------------------------------------------------------------------------
+
+def check_dice_loss(dice_loss) -> bool:
+    """Soft Dice loss: 1 - (2 * overlap + smooth) / (truth + prediction + smooth)."""
+    rng = np.random.default_rng(0)
+    truth = (rng.random((2, 6, 6, 1)) > 0.6).astype("float32")
+    scores = rng.random((2, 6, 6, 1)).astype("float32")
+    right = 1 - (2 * (truth * scores).sum() + 1) / (truth.sum() + scores.sum() + 1)
+    variable = tf.Variable(scores)
+    with tf.GradientTape() as tape:
+        loss = _call(dice_loss, tf.constant(truth), variable)
+    gradient = tape.gradient(loss, variable)
+    value = float(loss)
+    if gradient is None or not np.any(np.asarray(gradient)):
+        _fail("The loss has no gradient with respect to the predictions: do not round or "
+              "threshold the probabilities in a loss; use them as they are (soft Dice).")
+    empty = float(_call(dice_loss, tf.zeros((1, 4, 4, 1)), tf.zeros((1, 4, 4, 1))))
+    if not math.isfinite(empty):
+        _fail("All-background truth and prediction give NaN (0 / 0): add `smooth` to the "
+              "numerator and the denominator.")
+    if math.isclose(value, 1 - right, abs_tol=1e-4):
+        _fail(f"You return the Dice score ({value:.3f}); a loss must fall as the overlap "
+              "grows: return 1 - Dice.")
+    overlap, total = (truth * scores).sum(), truth.sum() + scores.sum()
+    if math.isclose(value, 1 - (overlap + 1) / (total + 1), abs_tol=1e-4):
+        _fail("The overlap counts twice in Dice: 2 * sum(truth * prediction) on top.")
+    if not math.isclose(value, right, abs_tol=1e-4):
+        _fail(f"Loss {value:.4f}; expected {right:.4f} for this batch (sum over all pixels "
+              "of the batch, smooth = 1).")
+    return _passed("soft Dice loss with smoothing, differentiable")
+
+
+def check_pet_iou(pet_iou) -> bool:
+    """Pet IoU on thresholded predictions, 1.0 when pet is in neither."""
+    truth = np.array([[1, 1, 0, 0]])
+    scores = np.array([[0.9, 0.4, 0.6, 0.1]])[..., None]
+    answer = float(_call(pet_iou, truth, scores))
+    if math.isclose(answer, 1.3 / 2.7, abs_tol=1e-6):
+        _fail("That is IoU on probabilities. Turn them into labels first (pet where the "
+              "probability is above the threshold), then count pixels.")
+    if answer == 0.0:
+        _fail("IoU 0 although one pet pixel is found: with one output channel use "
+              "`scores[..., 0] > threshold`; argmax over a single channel is always 0.")
+    if not math.isclose(answer, 1 / 3, abs_tol=1e-6):
+        _fail(f"Gave {answer:.3f}; expected 1/3: predicted pet = pixels 1 and 3, "
+              "overlap 1, union 3.")
+    empty = _call(pet_iou, np.zeros((1, 4)), np.zeros((1, 4, 1)))
+    if not math.isclose(float(empty), 1.0):
+        _fail(f"No pet in the truth and none predicted gave {float(empty)!r}: that answer is "
+              "perfect, so return 1.0 when the union is empty.")
+    return _passed("IoU on hard labels, with the empty case handled")
+
+
+# --- notebook 05 ---------------------------------------------------------------------------
+
+def check_iou_from_confusion(iou_from_confusion) -> bool:
+    """Per-class IoU from a confusion matrix [true, predicted]; NaN for an absent class."""
+    matrix = np.array([[10, 1, 0], [2, 4, 0], [0, 0, 0]])
+    answer = np.asarray(_call(iou_from_confusion, matrix), dtype=float)
+    right = np.array([10 / 13, 4 / 7, np.nan])
+    if answer.shape != (3,):
+        _fail(f"Shape {answer.shape}; expected one IoU per class: (3,).")
+    if np.allclose(answer[:2], [10 / 11, 4 / 6]):
+        _fail("That is TP / row total (the recall). IoU divides by the union: row total + "
+              "column total - TP.")
+    if np.allclose(answer[:2], [10 / 12, 4 / 5]):
+        _fail("That is TP / column total (the precision). IoU divides by the union: row "
+              "total + column total - TP.")
+    if np.allclose(answer[:2], [10 / 23, 4 / 11]):
+        _fail("The union counts the correct pixels twice: subtract TP once (row + column - TP).")
+    if not np.isnan(answer[2]):
+        _fail(f"Class 2 appears nowhere, yet its IoU is {answer[2]!r}. 0 / 0 has no answer: "
+              "return NaN so that means can skip it (np.nanmean).")
+    if not np.allclose(answer[:2], right[:2]):
+        _fail(f"Gave {answer.round(3).tolist()}; expected {right.round(3).tolist()}.")
+    return _passed("TP / (row + column - TP), NaN for absent classes")
+
+
+def check_best_threshold(best_threshold) -> bool:
+    """The threshold (of the candidates) with the highest pet IoU."""
+    truth = np.array([[1, 1, 1, 0, 0, 0]])
+    scores = np.array([[0.9, 0.55, 0.35, 0.45, 0.2, 0.1]])[..., None]
+    candidates = [0.3, 0.4, 0.5, 0.6]
+    answer = _call(best_threshold, truth, scores, candidates)
+    # IoU per candidate: 0.3 -> 3/4, 0.4 -> 1/2, 0.5 -> 2/3, 0.6 -> 1/3
+    if answer == 0.6:
+        _fail("0.6 has the *lowest* IoU here: pick the threshold with the highest (argmax).")
+    if isinstance(answer, float) and math.isclose(answer, 0.75):
+        _fail("0.75 is the best IoU; return the threshold that gives it.")
+    if answer != 0.3:
+        _fail(f"Gave {answer!r}; the best threshold here is 0.3 (IoU 0.75). Label pixels "
+              "with score > threshold, then compute the pet IoU for each candidate.")
+    return _passed("the threshold with the highest IoU")
