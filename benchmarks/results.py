@@ -58,15 +58,6 @@ def machine() -> str:
     return f"CPU, {os.cpu_count()} cores ({platform.machine()})"
 
 
-def held_out_split(common: dict):
-    try:
-        return uh.load_pets("test", **common), "test"
-    except uh.PetDataUnavailable as error:
-        print(f"{str(error).splitlines()[0]} Scoring on the validation split (not used for "
-              "choosing the model).", flush=True)
-        return uh.load_pets("validation", **common), "validation"
-
-
 def run(args) -> dict:
     profile = uh.get_profile(args.profile)
     keras.utils.set_random_seed(args.seed)
@@ -76,7 +67,8 @@ def run(args) -> dict:
                   mask_mode="binary", batch_size=profile.batch_size, verbose=False)
     train = uh.load_pets("train", augment=profile.augment, seed=args.seed,
                          drop_remainder=True, **common)
-    held_out, split = held_out_split(common)
+    split = uh.data.held_out_split(args.source, pets_dir=args.pets_dir)
+    held_out = uh.load_pets(split, **common)
     batches = uh.training.count_batches(train)  # fills the cache, so epochs are timed fairly
     images = batches * profile.batch_size
     epochs = profile.epochs_for(batches)

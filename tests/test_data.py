@@ -273,3 +273,12 @@ def test_real_network_check_answers_quickly():
     answer = tfds_source.network_available("host.invalid", timeout=2)
     assert answer is False
     assert time.perf_counter() - started < 10
+
+
+def test_held_out_split_is_test_where_there_is_a_test_list(tmp_path, capsys):
+    assert uh.data.held_out_split("generated") == "test"
+    (tmp_path / "annotations").mkdir()
+    assert uh.data.held_out_split("directory", pets_dir=tmp_path) == "validation"
+    assert "no official test list" in capsys.readouterr().out
+    (tmp_path / "annotations" / "test.txt").write_text("Abyssinian_1 1 1 1\n")
+    assert uh.data.held_out_split("directory", pets_dir=tmp_path) == "test"

@@ -89,3 +89,39 @@ def test_student_folder_is_ignored_by_git():
 def test_replace_solution_needs_markers():
     with pytest.raises(ValueError, match="no ### BEGIN SOLUTION"):
         exercises.replace_solution("x = 1\n", "x = 2")
+
+
+def test_grading_without_nbgrader(tmp_path):
+    exercises.make_student(tmp_path)
+    submission = tmp_path / "03_pet_data.ipynb"
+    rows = exercises.grade([submission])
+    assert [r["exercise"] for r in rows] == ["ex03_resize_mask", "ex03_to_binary",
+                                             "ex03_flip_pair"]
+    assert not any(r["passed"] for r in rows), "stubs score nothing"
+    nb = nbformat.read(submission, as_version=4)
+    original = nbformat.read(ROOT / "notebooks" / submission.name, as_version=4)
+    for mine, theirs in zip(nb.cells, original.cells):
+        grade_id = theirs.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id == "ex03_resize_mask":
+            mine.source = theirs.source  # the right answer
+        elif grade_id == "ex03_to_binary":
+            mine.source = exercises.replace_solution(theirs.source, "return trimap - 1")
+        elif grade_id == "ex03_flip_pair_check":
+            mine.source = "pass  # a student who disables the check gains nothing"
+        elif grade_id == "ex03_flip_pair":
+            mine.source = "def flip_pair(image, mask, seed):\n    return image[:, ::-1], mask\n"
+    nbformat.write(nb, submission)
+    rows = {r["exercise"]: r for r in exercises.grade([submission])}
+    assert rows["ex03_resize_mask"]["passed"]
+    assert "pet would be 0" in rows["ex03_to_binary"]["message"]
+    assert not rows["ex03_flip_pair"]["passed"]
+    with pytest.raises(SystemExit, match="must be one of the lessons"):
+        exercises.grade([tmp_path / "homework.ipynb"])
+
+
+def test_teaching_guide_reports_the_current_proof():
+    guide = (ROOT / "docs" / "teaching.md").read_text()
+    planted = sum(len(m) for m in exercises.MISTAKES.values())
+    assert f"planted mistakes caught: {planted} / {planted}" in guide
+    for grade_id, mistakes in exercises.MISTAKES.items():
+        assert f"| `{grade_id}` | {len(mistakes)} |" in guide

@@ -3,6 +3,7 @@
 
     python tools/exercises.py student [--out student]   # notebooks without the solutions
     python tools/exercises.py prove                     # run every planted mistake
+    python tools/exercises.py grade student/03_*.ipynb  # score submissions without nbgrader
 
 Exercises follow nbgrader's conventions, so an instructor can also use
 nbgrader directly: the answer cell has ``nbgrader.solution = true`` and its
@@ -333,13 +334,52 @@ def prove(verbose: bool = True) -> tuple[int, int, list[str]]:
     return caught, planted, problems
 
 
+def grade(paths: list[Path]) -> list[dict]:
+    """Score submitted notebooks without nbgrader: each answer against the *original* check.
+
+    The check cells are taken from this repository's notebooks, not from the
+    submission, so an edited check cell changes nothing. One row per exercise.
+    """
+    lessons = {path.name: path for path in nbtools.notebook_paths()}
+    rows = []
+    for path in paths:
+        if path.name not in lessons:
+            raise SystemExit(f"{path}: the file name must be one of the lessons' "
+                             f"({', '.join(sorted(lessons))}), so its checks can be found.")
+        checks = {gid: check for gid, _, check in
+                  exercises(nbformat.read(lessons[path.name], as_version=4))}
+        submitted = nbformat.read(path, as_version=4)
+        answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in submitted.cells
+                   if cell.metadata.get("nbgrader", {}).get("solution")}
+        for grade_id, check in checks.items():
+            if grade_id not in answers:
+                message = "the answer cell is missing (deleted, or its metadata lost)"
+            else:
+                try:
+                    message = run_exercise(answers[grade_id], check)
+                except Exception as error:  # a broken answer scores 0 and says why
+                    message = f"{type(error).__name__}: {error}"
+            rows.append({"notebook": path.name, "exercise": grade_id,
+                         "passed": message is None, "message": message or ""})
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("student").add_argument("--out", type=Path, default=ROOT / "student")
     sub.add_parser("prove")
+    sub.add_parser("grade").add_argument("notebooks", nargs="+", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        rows = grade(args.notebooks)
+        for row in rows:
+            verdict = "pass" if row["passed"] else "FAIL"
+            print(f"{verdict}  {row['notebook']:<32} {row['exercise']:<26} "
+                  f"{row['message'].splitlines()[0][:90] if row['message'] else ''}")
+        print(f"score: {sum(r['passed'] for r in rows)} / {len(rows)}")
+        return 0
     if args.command == "student":
         for path in make_student(args.out):
             print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

@@ -131,6 +131,26 @@ def raw_pairs(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
     return dataset
 
 
+def held_out_split(source: str = "auto", *, pets_dir=None, data_dir=None,
+                   verbose: bool = True) -> str:
+    """The split to judge a finished model on: ``"test"``, or ``"validation"`` if there is none.
+
+    tfds and generated data always have a test split. A folder of unpacked
+    archives has one only if it holds ``annotations/test.txt``; small samples
+    (such as a course's subset of trainval) often do not.
+    """
+    chosen = resolve_source(source, data_dir=data_dir, pets_dir=pets_dir)
+    if chosen != "directory":
+        return "test"
+    folder = Path(pets_dir) if pets_dir else default_pets_dir()
+    if folder is not None and (folder / "annotations" / "test.txt").is_file():
+        return "test"
+    if verbose:
+        print(f"{folder} has no official test list (annotations/test.txt), so the validation "
+              "split serves as the held-out data.")
+    return "validation"
+
+
 def load_pets(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
               image_size: int = 128, mask_mode: str = "binary", batch_size: int | None = None,
               augment: bool = False, shuffle: bool | None = None, seed: int = 0,
@@ -178,7 +198,7 @@ def load_pets(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
 
 
 __all__ = [
-    "CLASS_NAMES", "DATA_ENV_VAR", "augment_pair", "resize_pair", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
+    "CLASS_NAMES", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
     "PetDataUnavailable", "PetDataWarning", "ScanReport", "default_data_root",
     "default_pets_dir", "generated_examples", "is_validation", "load_pets", "make_pet",
     "network_available", "num_classes", "raw_pairs", "resolve_source", "scan_directory",
