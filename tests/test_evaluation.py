@@ -102,3 +102,13 @@ def test_evaluation_figures():
     figure = uh.viz.threshold_curve([0.3, 0.5, 0.7], [0.6, 0.8, 0.7])
     assert "best: 0.50" in figure.axes[0].get_legend().get_texts()[1].get_text()
     assert len(uh.viz.histogram([0.1, 0.2, 0.9], bins=5).axes[0].patches) == 5
+
+
+def test_predict_dataset_turns_logits_into_probabilities():
+    keras_model = uh.build_unet((32, 32, 3), base_filters=4, depth=2, output_activation="linear")
+    data = uh.load_pets("test", source="generated", image_size=32, batch_size=4, limit=4,
+                        verbose=False)
+    predictions = evaluation.predict_dataset(keras_model, data)
+    logits = keras_model.predict(data, verbose=0)
+    np.testing.assert_allclose(predictions.scores, 1 / (1 + np.exp(-logits)), atol=1e-5)
+    np.testing.assert_array_equal(predictions.labels(), (logits[..., 0] > 0).astype(int))

@@ -49,7 +49,7 @@ def test_pad_and_crop_keep_every_pixel_in_place(photo):
                                    (37, 250, 3), (16, 16, 3)])
 def test_mask_has_the_photo_exact_size(unet, shape):
     array = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
-    for scale_to in ("auto", None, 48):
+    for scale_to in ("auto", None, 96):
         mask = uh.predict_mask(unet, array, scale_to=scale_to)
         assert mask.shape == shape[:2]
         assert set(np.unique(mask)) <= {0, 1}
@@ -153,3 +153,31 @@ def test_folder_errors(unet, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert uh.predict_folder(unet, tmp_path) == {}
+
+
+def test_long_thin_photos_are_explained(unet):
+    with pytest.raises(ValueError, match=r"long and thin.*becomes 64 x 1.*scale_to=None"):
+        uh.predict_mask(unet, np.zeros((400, 8, 3), np.uint8))
+    assert uh.predict_mask(unet, np.zeros((400, 8, 3), np.uint8), scale_to=None).shape == (400, 8)
+
+
+def test_any_size_follows_later_weight_changes():
+    model = uh.build_unet((32, 32, 3), base_filters=4, depth=2)
+    photo = np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
+    before = inference.predict_scores(model, [photo])[0]
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    after = inference.predict_scores(model, [photo])[0]
+    np.testing.assert_allclose(after, model.predict(photo[None] / 255.0, verbose=0)[0],
+                               atol=1e-5)
+    assert not np.allclose(before, after)
+
+
+def test_folder_keeps_masks_of_photos_with_the_same_stem_apart(unet, tmp_path):
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 256, (30, 30, 3), np.uint8)).save(tmp_path / "a.jpg")
+    Image.fromarray(rng.integers(0, 256, (30, 30, 3), np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "odd.jpg").mkdir()  # a folder with a photo's name is skipped, not fatal
+    with pytest.warns(inference.SkippedFileWarning, match="odd.jpg"):
+        masks = uh.predict_folder(unet, tmp_path, save_to=tmp_path / "masks")
+    assert len(masks) == 2
+    assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["a.jpg.png", "a.png.png"]

@@ -153,7 +153,7 @@ MISTAKES = {
         x = layers.Conv2D(2 * num_filters, 3, padding="same")(x)
         x = layers.BatchNormalization()(x)
         return layers.Activation("relu")(x)
-        """, r"16 channels for filters=8"),
+        """, r"returns 16 channels when asked for 8 filters"),
         ("""
         x = layers.Conv2D(num_filters, 3, padding="same", activation="relu")(inputs)
         return layers.Conv2D(num_filters, 3, padding="same", activation="relu")(x)
@@ -174,6 +174,14 @@ MISTAKES = {
         x = layers.BatchNormalization()(x)
         return layers.Activation("relu")(x)
         """, r"Kernel sizes .*3 x 3"),
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="same", use_bias=False)(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(num_filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"no biases \(use_bias=False\)"),
     ],
     "ex01_decoder_block": [
         ("""
@@ -256,6 +264,12 @@ MISTAKES = {
         overlap = tf.reduce_sum(y_true * y_pred)
         return 1.0 - 2 * overlap / tf.reduce_sum(y_true + y_pred)
         """, r"NaN \(0 / 0\)"),
+        ("""
+        y_true = tf.cast(y_true, y_pred.dtype)
+        overlap = tf.reduce_sum(y_true * y_pred, axis=[1, 2, 3])
+        total = tf.reduce_sum(y_true + y_pred, axis=[1, 2, 3])
+        return 1.0 - (2.0 * overlap + smooth) / (total + smooth)
+        """, r"one number for the whole batch"),
     ],
     "ex04_pet_iou": [
         ("""

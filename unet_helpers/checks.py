@@ -61,15 +61,16 @@ def check_conv_block(my_conv_block) -> bool:
     """Two 3x3 'same' convolutions, each followed by batch norm and ReLU."""
     inputs = keras.Input((32, 32, 3))
     outputs = _call(my_conv_block, inputs, 8)
+    name = my_conv_block.__name__
     if not isinstance(outputs, keras.KerasTensor):
-        _fail(f"`my_conv_block` returned {type(outputs).__name__}; return the output tensor of "
-              "the last layer.")
+        _fail(f"`{name}` returned {type(outputs).__name__}; return the output tensor of the "
+              "last layer.")
     if tuple(outputs.shape[1:3]) != (32, 32):
         _fail(f"A 32 x 32 input came out {outputs.shape[1]} x {outputs.shape[2]}: each 3 x 3 "
               "convolution needs padding='same', or the skip connections will not fit later.")
     if outputs.shape[-1] != 8:
-        _fail(f"The block returns {outputs.shape[-1]} channels for filters=8: both Conv2D layers "
-              "use `filters` filters.")
+        _fail(f"The block returns {outputs.shape[-1]} channels when asked for 8 filters: both "
+              "Conv2D layers use the block's filter count.")
     kinds = _layer_kinds(keras.Model(inputs, outputs))
     convs = [layer for layer in keras.Model(inputs, outputs).layers
              if isinstance(layer, keras.layers.Conv2D)]
@@ -84,9 +85,12 @@ def check_conv_block(my_conv_block) -> bool:
               "(normalize before the non-linearity; no activation inside Conv2D).")
     expected = _reference_conv_block_params(3, 8)
     counted = keras.Model(inputs, outputs).count_params()
+    if counted == expected - 2 * 8:
+        _fail("The convolutions have no biases (use_bias=False). Common before batch norm, but "
+              "the U-Net we rebuild keeps them: leave use_bias at its default.")
     if counted != expected:
-        _fail(f"{counted:,} parameters; expected {expected:,}. Compare your layers' settings "
-              "with the block above.")
+        _fail(f"{counted:,} parameters; expected {expected:,}. Check each layer's settings "
+              "against the description of the block.")
     return _passed("two Conv2D 3x3 'same' -> BatchNormalization -> ReLU")
 
 
@@ -102,7 +106,7 @@ def check_decoder_block(my_decoder_block) -> bool:
               "padding='same'.")
     if tuple(outputs.shape[1:]) != (16, 16, 16):
         _fail(f"Output shape {tuple(outputs.shape[1:])}; expected (16, 16, 16): twice the input "
-              "size, `filters` channels.")
+              "size, and the block's filter count (16 here) as channels.")
     model = keras.Model([inputs, skip], outputs)
     kinds = _layer_kinds(model)
     if "Add" in kinds:
@@ -116,7 +120,8 @@ def check_decoder_block(my_decoder_block) -> bool:
         _fail("Upsample with a learned Conv2DTranspose (kernel 2, strides 2), as in the U-Net "
               "paper, not with UpSampling2D.")
     if ups[0].filters != 16:
-        _fail(f"The Conv2DTranspose has {ups[0].filters} filters; give it `filters` (16 here).")
+        _fail(f"The Conv2DTranspose has {ups[0].filters} filters; give it the block's filter "
+              "count (16 here), like the conv_block after it.")
     expected = (2 * 2 * 32 * 16 + 16) + _reference_conv_block_params(32, 16)
     if model.count_params() != expected:
         _fail(f"{model.count_params():,} parameters; expected {expected:,}: check the conv_block "
@@ -175,7 +180,9 @@ def check_skip_shapes(skip_shapes) -> bool:
     """The (height, width, channels) of each encoder's skip tensor."""
     answer = _call(skip_shapes, 64, 8, 3)
     right = [(64, 64, 8), (32, 32, 16), (16, 16, 32)]
-    answer = [tuple(int(v) for v in shape) for shape in (answer or [])]
+    if answer is None:
+        _fail("skip_shapes returned None: return a list of (height, width, channels) tuples.")
+    answer = [tuple(int(v) for v in shape) for shape in answer]
     if answer == right:
         return _passed("full size first, halving the size and doubling the channels")
     if len(answer) != len(right):
@@ -269,6 +276,9 @@ def check_dice_loss(dice_loss) -> bool:
     with tf.GradientTape() as tape:
         loss = _call(dice_loss, tf.constant(truth), variable)
     gradient = tape.gradient(loss, variable)
+    if np.ndim(loss) != 0:
+        _fail(f"The loss has shape {np.shape(loss)}; return one number for the whole batch "
+              "(tf.reduce_sum over every pixel of every image).")
     value = float(loss)
     if gradient is None or not np.any(np.asarray(gradient)):
         _fail("The loss has no gradient with respect to the predictions: do not round or "
@@ -293,7 +303,10 @@ def check_pet_iou(pet_iou) -> bool:
     """Pet IoU on thresholded predictions, 1.0 when pet is in neither."""
     truth = np.array([[1, 1, 0, 0]])
     scores = np.array([[0.9, 0.4, 0.6, 0.1]])[..., None]
-    answer = float(_call(pet_iou, truth, scores))
+    answer = _call(pet_iou, truth, scores)
+    if answer is None or np.ndim(answer) != 0:
+        _fail(f"pet_iou returned {answer!r}; return one number: the IoU over all pixels.")
+    answer = float(answer)
     if math.isclose(answer, 1.3 / 2.7, abs_tol=1e-6):
         _fail("That is IoU on probabilities. Turn them into labels first (pet where the "
               "probability is above the threshold), then count pixels.")
@@ -301,8 +314,8 @@ def check_pet_iou(pet_iou) -> bool:
         _fail("IoU 0 although one pet pixel is found: with one output channel use "
               "`scores[..., 0] > threshold`; argmax over a single channel is always 0.")
     if not math.isclose(answer, 1 / 3, abs_tol=1e-6):
-        _fail(f"Gave {answer:.3f}; expected 1/3: predicted pet = pixels 1 and 3, "
-              "overlap 1, union 3.")
+        _fail(f"Gave {answer:.3f}; expected 1/3: with threshold 0.5 the first and third "
+              "pixels are predicted pet, so the overlap is 1 pixel and the union 3.")
     empty = _call(pet_iou, np.zeros((1, 4)), np.zeros((1, 4, 1)))
     if not math.isclose(float(empty), 1.0):
         _fail(f"No pet in the truth and none predicted gave {float(empty)!r}: that answer is "

@@ -29,12 +29,24 @@ class Predictions:
 
 
 def predict_dataset(model, dataset) -> Predictions:
-    """Run ``model`` over a batched ``(image, mask)`` dataset and keep everything as numpy."""
+    """Run ``model`` over a batched ``(image, mask)`` dataset and keep everything as numpy.
+
+    Scores are probabilities even for a head without activation (logits): a
+    sigmoid or softmax is applied here, so thresholds mean the same for every model.
+    """
+    from .training import head_gives_logits
+
+    logits = head_gives_logits(model)
     images, truths, scores = [], [], []
     for batch_images, batch_masks in dataset:
         images.append(batch_images.numpy())
         truths.append(batch_masks.numpy()[..., 0])
-        scores.append(np.asarray(model.predict_on_batch(batch_images), dtype=np.float32))
+        batch = np.asarray(model.predict_on_batch(batch_images), dtype=np.float32)
+        if logits:
+            batch = (1 / (1 + np.exp(-batch)) if batch.shape[-1] == 1
+                     else np.exp(batch - batch.max(-1, keepdims=True))
+                     / np.exp(batch - batch.max(-1, keepdims=True)).sum(-1, keepdims=True))
+        scores.append(batch)
     if not images:
         raise ValueError("The dataset is empty: nothing to evaluate. Check the split and the "
                          "data source (uh.load_pets prints what it loaded).")

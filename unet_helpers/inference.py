@@ -123,19 +123,22 @@ def model_image_size(model: keras.Model):
 
 
 def any_size(model: keras.Model) -> keras.Model:
-    """The same network and weights, accepting any height and width (cached per model)."""
+    """The same network and weights, accepting any height and width.
+
+    The rebuilt network is cached per model; its weights are copied from the
+    model on every call, so later training or ``load_weights`` is never missed.
+    """
     if model_image_size(model) is None:
         return model
-    if model in _ANY_SIZE:
-        return _ANY_SIZE[model]
-    config = model.get_config()
-    for layer in config["layers"]:
-        if layer["class_name"] == "InputLayer":
-            shape = layer["config"]["batch_shape"]
-            layer["config"]["batch_shape"] = [shape[0], None, None, shape[-1]]
-    twin = keras.Model.from_config(config)
+    if model not in _ANY_SIZE:
+        config = model.get_config()
+        for layer in config["layers"]:
+            if layer["class_name"] == "InputLayer":
+                shape = layer["config"]["batch_shape"]
+                layer["config"]["batch_shape"] = [shape[0], None, None, shape[-1]]
+        _ANY_SIZE[model] = keras.Model.from_config(config)
+    twin = _ANY_SIZE[model]
     twin.set_weights(model.get_weights())
-    _ANY_SIZE[model] = twin
     return twin
 
 
@@ -166,13 +169,18 @@ def _working_size(shape, model, scale_to):
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
-def _check_size(shape, depth):
+def _check_size(shape, depth, working=None):
     smallest = 2**depth
     if min(shape) < smallest:
         raise ValueError(
-            f"The photo is {shape[0]} x {shape[1]} pixels; this U-Net halves it {depth} times, "
-            f"so it needs at least {smallest} x {smallest}. Use a larger photo (a mask of a "
-            "few pixels would say little anyway).")
+            f"The photo is {shape[0]} x {shape[1]} pixels; this U-Net (depth {depth}) segments "
+            f"photos of at least {smallest} x {smallest}. Padding could make the shapes fit, "
+            "but so few pixels say too little about a pet: use a larger photo.")
+    if working is not None and min(working) < smallest:
+        raise ValueError(
+            f"The photo is {shape[0]} x {shape[1]} pixels: so long and thin that, scaled to "
+            f"the training size, it becomes {working[0]} x {working[1]}, less than "
+            f"{smallest} pixels across. Crop it closer to the pet, or pass scale_to=None.")
 
 
 def _scores_to_labels(scores: np.ndarray, threshold: float, from_logits: bool) -> np.ndarray:
@@ -190,10 +198,10 @@ def predict_scores(model: keras.Model, photos, *, scale_to="auto") -> list[np.nd
     """
     photos = [read_photo(photo) for photo in photos]
     depth = model_depth(model)
-    for photo in photos:
-        _check_size(photo.shape[:2], depth)
-    net = any_size(model)
     sizes = [_working_size(photo.shape[:2], model, scale_to) for photo in photos]
+    for photo, size in zip(photos, sizes):
+        _check_size(photo.shape[:2], depth, size)
+    net = any_size(model)
     groups = {}
     for index, size in enumerate(sizes):
         groups.setdefault(_padded_shape(*size, 2**depth), []).append(index)
@@ -253,8 +261,9 @@ def predict_folder(model: keras.Model, folder, *, batch_size: int = 8, threshold
 
     Returns ``{path: mask}``. Files that cannot be read as photos (or are too
     small) are skipped with one :class:`SkippedFileWarning` naming each and why.
-    With ``save_to``, each mask is also written there as ``<name>.png`` (binary
-    masks as 0 / 255 so they are visible in any image viewer).
+    With ``save_to``, each mask is also written there as ``<stem>.png`` (binary
+    masks as 0 / 255 so they are visible in any image viewer; where two photos
+    share a stem, ``a.jpg`` and ``a.png``, as ``a.jpg.png`` and ``a.png.png``).
     """
     from .training import head_gives_logits
 
@@ -263,9 +272,9 @@ def predict_folder(model: keras.Model, folder, *, batch_size: int = 8, threshold
     for path in image_files(folder):
         try:
             photo = read_photo(path)
-            _check_size(photo.shape[:2], depth)
+            _check_size(photo.shape[:2], depth, _working_size(photo.shape[:2], model, scale_to))
             photos[path] = photo
-        except ValueError as error:
+        except (ValueError, OSError, Image.DecompressionBombError) as error:
             reason = first_sentence(error)
             skipped.append(f"  {reason}" if reason.startswith(path.name)
                            else f"  {path.name}: {reason}")
@@ -284,7 +293,9 @@ def predict_folder(model: keras.Model, folder, *, batch_size: int = 8, threshold
         save_to = Path(save_to)
         save_to.mkdir(parents=True, exist_ok=True)
         classes = max(2, model.output_shape[-1])
+        stems = [path.stem for path in masks]
         for path, mask in masks.items():
             visible = (mask * (255 // (classes - 1))).astype(np.uint8)
-            Image.fromarray(visible).save(save_to / f"{path.stem}.png")
+            name = path.stem if stems.count(path.stem) == 1 else path.name  # a.jpg + a.png
+            Image.fromarray(visible).save(save_to / f"{name}.png")
     return masks
