@@ -74,12 +74,8 @@ def run(args) -> dict:
     epochs = profile.epochs_for(batches)
     steps = profile.steps_per_epoch or batches
     with strategy.scope():
-        model = uh.build_unet((profile.image_size,) * 2 + (3,), base_filters=profile.base_filters,
-                              depth=profile.depth, bn_momentum=profile.bn_momentum,
-                              dropout=profile.dropout)
-        uh.compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
-                         decay_steps=steps * epochs, weight_decay=profile.weight_decay,
-                         jit_compile=speedups["jit_compile"])
+        model = uh.training.profile_model(profile, steps * epochs,
+                                          jit_compile=speedups["jit_compile"])
     callbacks = [uh.training.TimeLimit(args.minutes)] if args.minutes else []
     started = time.perf_counter()
     history = model.fit(train, epochs=epochs, steps_per_epoch=profile.steps_per_epoch,

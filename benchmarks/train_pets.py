@@ -97,13 +97,9 @@ def main(argv=None) -> int:
     for _ in val:
         pass
 
-    model = uh.build_unet((profile.image_size, profile.image_size, 3),
-                          base_filters=profile.base_filters, depth=profile.depth,
-                          bn_momentum=profile.bn_momentum, dropout=profile.dropout)
     batches = -(-n_train // profile.batch_size)
     epochs = profile.epochs_for(batches)
-    uh.compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
-                     decay_steps=batches * epochs, weight_decay=profile.weight_decay)
+    model = uh.training.profile_model(profile, batches * epochs)
     report = EpochReport(n_train)
     started = time.perf_counter()
     model.fit(train, validation_data=val, epochs=epochs, verbose=0,

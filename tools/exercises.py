@@ -136,16 +136,21 @@ def run_exercise(answer: str, check: str) -> str | None:
 
 # --- planted mistakes: (solution block replacement, pattern the message must match) ---------
 
-MISTAKES = {
-    "ex01_conv_block": [
-        ("""
-        x = layers.Conv2D(num_filters, 3, padding="valid")(inputs)
+def _conv_block_with(conv_arguments: str) -> str:
+    """A conv_block answer right in every way except the arguments of its two Conv2D layers."""
+    return f"""
+    x = inputs
+    for _ in range(2):
+        x = layers.Conv2D({conv_arguments})(x)
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
-        x = layers.Conv2D(num_filters, 3, padding="valid")(x)
-        x = layers.BatchNormalization()(x)
-        return layers.Activation("relu")(x)
-        """, r"padding='same'"),
+    return x
+    """
+
+
+MISTAKES = {
+    "ex01_conv_block": [
+        (_conv_block_with('num_filters, 3, padding="valid"'), r"padding='same'"),
         ("""
         x = layers.Conv2D(num_filters, 3, padding="same")(inputs)
         x = layers.BatchNormalization()(x)
@@ -166,22 +171,9 @@ MISTAKES = {
         x = layers.Activation("relu")(x)
         return layers.BatchNormalization()(x)
         """, r"Layer order .*Conv2D -> BatchNormalization -> ReLU"),
-        ("""
-        x = layers.Conv2D(num_filters, 5, padding="same")(inputs)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.Conv2D(num_filters, 5, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        return layers.Activation("relu")(x)
-        """, r"Kernel sizes .*3 x 3"),
-        ("""
-        x = layers.Conv2D(num_filters, 3, padding="same", use_bias=False)(inputs)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.Conv2D(num_filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        return layers.Activation("relu")(x)
-        """, r"no biases \(use_bias=False\)"),
+        (_conv_block_with('num_filters, 5, padding="same"'), r"Kernel sizes .*3 x 3"),
+        (_conv_block_with('num_filters, 3, padding="same", use_bias=False'),
+         r"no biases \(use_bias=False\)"),
     ],
     "ex01_decoder_block": [
         ("""

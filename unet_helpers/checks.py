@@ -71,9 +71,9 @@ def check_conv_block(my_conv_block) -> bool:
     if outputs.shape[-1] != 8:
         _fail(f"The block returns {outputs.shape[-1]} channels when asked for 8 filters: both "
               "Conv2D layers use the block's filter count.")
-    kinds = _layer_kinds(keras.Model(inputs, outputs))
-    convs = [layer for layer in keras.Model(inputs, outputs).layers
-             if isinstance(layer, keras.layers.Conv2D)]
+    model = keras.Model(inputs, outputs)
+    kinds = _layer_kinds(model)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     if len(convs) != 2:
         _fail(f"Found {len(convs)} Conv2D layers; a conv_block has two.")
     if any(conv.kernel_size != (3, 3) for conv in convs):
@@ -84,7 +84,7 @@ def check_conv_block(my_conv_block) -> bool:
         _fail(f"Layer order {kinds}; expected Conv2D -> BatchNormalization -> ReLU, twice "
               "(normalize before the non-linearity; no activation inside Conv2D).")
     expected = _reference_conv_block_params(3, 8)
-    counted = keras.Model(inputs, outputs).count_params()
+    counted = model.count_params()
     if counted == expected - 2 * 8:
         _fail("The convolutions have no biases (use_bias=False). Common before batch norm, but "
               "the U-Net we rebuild keeps them: leave use_bias at its default.")

@@ -28,6 +28,14 @@ class Predictions:
         return labels_from_scores(self.scores, threshold)
 
 
+def _probabilities(logits: np.ndarray) -> np.ndarray:
+    """Sigmoid for one channel, softmax over the channels otherwise."""
+    if logits.shape[-1] == 1:
+        return 1 / (1 + np.exp(-logits))
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
 def predict_dataset(model, dataset) -> Predictions:
     """Run ``model`` over a batched ``(image, mask)`` dataset and keep everything as numpy.
 
@@ -42,11 +50,7 @@ def predict_dataset(model, dataset) -> Predictions:
         images.append(batch_images.numpy())
         truths.append(batch_masks.numpy()[..., 0])
         batch = np.asarray(model.predict_on_batch(batch_images), dtype=np.float32)
-        if logits:
-            batch = (1 / (1 + np.exp(-batch)) if batch.shape[-1] == 1
-                     else np.exp(batch - batch.max(-1, keepdims=True))
-                     / np.exp(batch - batch.max(-1, keepdims=True)).sum(-1, keepdims=True))
-        scores.append(batch)
+        scores.append(_probabilities(batch) if logits else batch)
     if not images:
         raise ValueError("The dataset is empty: nothing to evaluate. Check the split and the "
                          "data source (uh.load_pets prints what it loaded).")

@@ -222,6 +222,21 @@ def balanced_class_weights(dataset: tf.data.Dataset, num_classes: int,
     return weights / weights.mean()
 
 
+def profile_model(profile, decay_steps: int, *, jit_compile="auto") -> keras.Model:
+    """A U-Net built and compiled with ``profile``'s settings, for ``decay_steps`` of training.
+
+    Notebook 04 spells these two calls out to teach them; scripts use this.
+    """
+    from .model import build_unet
+
+    model = build_unet((profile.image_size, profile.image_size, 3),
+                       base_filters=profile.base_filters, depth=profile.depth,
+                       bn_momentum=profile.bn_momentum, dropout=profile.dropout)
+    return compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
+                         decay_steps=decay_steps, weight_decay=profile.weight_decay,
+                         jit_compile=jit_compile)
+
+
 def train_quick_model(profile, source: str, *, steps: int | None = None, seed: int = 0,
                       verbose: int = 0) -> keras.Model:
     """A model trained briefly with ``profile``'s settings: a stand-in when no checkpoint exists.
@@ -230,7 +245,6 @@ def train_quick_model(profile, source: str, *, steps: int | None = None, seed: i
     (about two minutes for the ``cpu`` profile on a laptop).
     """
     from .data import load_pets
-    from .model import build_unet
 
     keras.utils.set_random_seed(seed)
     data = dict(source=source, image_size=profile.image_size, batch_size=profile.batch_size,
@@ -239,11 +253,7 @@ def train_quick_model(profile, source: str, *, steps: int | None = None, seed: i
     batches = count_batches(train)
     planned = (profile.steps_per_epoch or batches) * profile.epochs_for(batches)
     steps = min(planned, 300) if steps is None else steps
-    model = build_unet((profile.image_size, profile.image_size, 3),
-                       base_filters=profile.base_filters, depth=profile.depth,
-                       bn_momentum=profile.bn_momentum, dropout=profile.dropout)
-    compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
-                  decay_steps=steps, weight_decay=profile.weight_decay)
+    model = profile_model(profile, steps)
     model.fit(train.repeat(), epochs=1, steps_per_epoch=steps, verbose=verbose)
     return model
 
