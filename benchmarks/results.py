@@ -62,7 +62,6 @@ def run(args) -> dict:
     profile = uh.get_profile(args.profile)
     keras.utils.set_random_seed(args.seed)
     strategy = uh.distribution_strategy()
-    speedups = uh.use_gpu_speedups()
     common = dict(source=args.source, pets_dir=args.pets_dir, image_size=profile.image_size,
                   mask_mode="binary", batch_size=profile.batch_size, verbose=False)
     train = uh.load_pets("train", augment=profile.augment, seed=args.seed,
@@ -73,7 +72,7 @@ def run(args) -> dict:
     images = batches * profile.batch_size
     epochs = profile.epochs_for(batches)
     steps = profile.steps_per_epoch or batches
-    with strategy.scope():
+    with uh.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
         model = uh.training.profile_model(profile, steps * epochs,
                                           jit_compile=speedups["jit_compile"])
     callbacks = [uh.training.TimeLimit(args.minutes)] if args.minutes else []
@@ -83,12 +82,13 @@ def run(args) -> dict:
     seconds = time.perf_counter() - started
     epochs_run = len(history.history["loss"])
 
-    predictions = uh.evaluation.predict_dataset(model, held_out)
-    names = uh.CLASS_NAMES["binary"]
-    report = uh.evaluation.evaluate_masks(predictions.truths, predictions.labels(), 2, names)
+    # batch by batch: the full test split at 256 px would not fit in memory as whole arrays
+    evaluation = uh.evaluation.evaluate_dataset(model, held_out,
+                                                class_names=uh.CLASS_NAMES["binary"], keep=0)
+    report = evaluation.report
     data = args.source if args.source != "directory" else f"directory: {Path(args.pets_dir).name}"
     return {
-        "profile": profile.name, "data": data, "held_out": f"{split} ({len(predictions.truths)})",
+        "profile": profile.name, "data": data, "held_out": f"{split} ({evaluation.count})",
         "train_images": images, "image_size": profile.image_size,
         "base_filters": profile.base_filters, "epochs": epochs_run,
         "train_minutes": round(seconds / 60, 2),

@@ -20,3 +20,30 @@ def _fresh_keras():
     keras.utils.set_random_seed(0)
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def built_package(tmp_path_factory):
+    """The package's wheel and sdist, built from a copy of the sources as pip would build them.
+
+    Built with setuptools' own PEP 517 hooks, offline and outside the checkout
+    (so no build/ folder appears in it). Returns ``(wheel, sdist)`` paths.
+    """
+    import shutil
+    import subprocess
+
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "unet_helpers", source / "unet_helpers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path_factory.mktemp("dist")
+    built = []
+    for hook in ("build_wheel", "build_sdist"):  # one process each: setuptools keeps state
+        code = f"import setuptools.build_meta as b, sys; print(b.{hook}(sys.argv[1]))"
+        done = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        built.append(done.stdout.splitlines()[-1].strip())
+    wheel_name, sdist_name = built
+    return out / wheel_name, out / sdist_name

@@ -1,5 +1,6 @@
 """Evaluation in numpy: scores by hand on tiny masks, empty classes, sweep, error map."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -112,3 +113,136 @@ def test_predict_dataset_turns_logits_into_probabilities():
     logits = keras_model.predict(data, verbose=0)
     np.testing.assert_allclose(predictions.scores, 1 / (1 + np.exp(-logits)), atol=1e-5)
     np.testing.assert_array_equal(predictions.labels(), (logits[..., 0] > 0).astype(int))
+
+
+# streaming evaluation: the same numbers as the whole-array functions, in bounded memory
+
+def reference(predictions, keep):
+    """What the whole-array functions give for everything ``evaluate_dataset`` reports."""
+    labels = predictions.labels()
+    iou = evaluation.per_image_iou(predictions.truths, labels).astype(np.float32)
+    best, worst = evaluation.best_and_worst(iou, keep)
+    return labels, iou, best, worst
+
+
+def assert_examples_match(examples, positions, predictions, labels, iou):
+    np.testing.assert_array_equal(examples.index, positions)
+    np.testing.assert_array_equal(examples.iou, iou[positions])
+    np.testing.assert_array_equal(examples.truths, predictions.truths[positions])
+    np.testing.assert_array_equal(examples.labels, labels[positions])
+    photos = np.round(predictions.images[positions] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(examples.images, photos)
+    for array in (examples.images, examples.truths, examples.labels):
+        assert array.dtype == np.uint8
+
+
+def arrays_in(value):
+    """Every numpy array a result holds, however deep (dicts, dataclasses)."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from arrays_in(item)
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from arrays_in(getattr(value, field.name))
+
+
+def assert_bounded(result, keep, sample, image_pixels):
+    """Nothing that grows with N except the per-image IoU (N float32)."""
+    assert result.image_iou.dtype == np.float32 and result.image_iou.shape == (result.count,)
+    kept = len(result.best) + len(result.worst) + len(result.sample)
+    assert len(result.best) <= keep and len(result.worst) <= keep and kept <= 2 * keep + sample
+    examples_bytes = kept * image_pixels * (3 + 1 + 1) + kept * (4 + 8)  # uint8 x 5, iou, index
+    sweep_bytes = 2 * 8 * len(result.thresholds)
+    total = sum(array.nbytes for array in arrays_in(result))
+    assert total == result.nbytes, "nbytes counts every array held"
+    assert total == examples_bytes + result.confusion.nbytes + sweep_bytes + 4 * result.count
+
+
+def test_evaluate_dataset_matches_the_whole_array_functions():
+    model = uh.build_unet((32, 32, 3), base_filters=4, depth=2)
+    data = uh.load_pets("test", source="generated", image_size=32, batch_size=4, limit=11,
+                        verbose=False)  # 4 + 4 + 3: the batch size does not divide N
+    names = ["background", "pet"]
+    result = evaluation.evaluate_dataset(model, data, class_names=names, keep=3, sample=2)
+    predictions = evaluation.predict_dataset(model, data)
+    labels, iou, best, worst = reference(predictions, keep=3)
+    expected = evaluation.evaluate_masks(predictions.truths, labels, 2, names)
+    np.testing.assert_array_equal(result.confusion, expected.pop("confusion"))
+    assert {k: v for k, v in result.report.items() if k != "confusion"} == expected
+    np.testing.assert_array_equal(result.image_iou, iou)
+    thresholds, ious = evaluation.threshold_sweep(predictions.truths, predictions.scores)
+    np.testing.assert_array_equal(result.thresholds, thresholds)
+    np.testing.assert_array_equal(result.sweep_iou, ious)
+    assert_examples_match(result.best, best, predictions, labels, iou)
+    assert_examples_match(result.worst, worst, predictions, labels, iou)
+    sample = result.sample.index
+    assert len(sample) == 2 and np.all(np.diff(sample) > 0)
+    assert_examples_match(result.sample, sample, predictions, labels, iou)
+    assert result.count == 11 and result.num_classes == 2
+    assert_bounded(result, keep=3, sample=2, image_pixels=32 * 32)
+    with pytest.raises(ValueError, match="empty"):
+        evaluation.evaluate_dataset(model, data.take(0))
+
+
+def test_evaluate_dataset_with_a_logit_head():
+    model = uh.build_unet((32, 32, 3), base_filters=4, depth=2, output_activation="linear")
+    data = uh.load_pets("test", source="generated", image_size=32, batch_size=3, limit=7,
+                        verbose=False)
+    result = evaluation.evaluate_dataset(model, data, keep=2, thresholds=[0.6, 0.4, 0.5])
+    predictions = evaluation.predict_dataset(model, data)  # probabilities, as tested above
+    labels, iou, best, worst = reference(predictions, keep=2)
+    expected = evaluation.evaluate_masks(predictions.truths, labels, 2)
+    np.testing.assert_array_equal(result.confusion, expected["confusion"])
+    np.testing.assert_array_equal(result.image_iou, iou)
+    _, ious = evaluation.threshold_sweep(predictions.truths, predictions.scores, [0.6, 0.4, 0.5])
+    np.testing.assert_array_equal(result.sweep_iou, ious)
+    assert_examples_match(result.best, best, predictions, labels, iou)
+    assert_examples_match(result.worst, worst, predictions, labels, iou)
+    assert len(result.sample) == 0
+    assert_bounded(result, keep=2, sample=0, image_pixels=32 * 32)
+
+
+def test_ties_go_to_the_earlier_image_in_batches_too():
+    iou = np.array([0.5, 1.0, 0.2, 1.0, 0.2, 0.5], np.float32)
+    best, worst = evaluation.best_and_worst(iou, 3)
+    assert best.tolist() == [1, 3, 0] and worst.tolist() == [2, 4, 0]
+    # the same images split over batches: 0 and 5, 1 and 3 are identical, so tie
+    rng = np.random.default_rng(0)
+    truths = (rng.random((4, 6, 6)) > 0.5).astype(np.uint8)[[0, 1, 2, 1, 3, 0]]
+    scores = rng.random((4, 6, 6, 1)).astype(np.float32)[[0, 1, 2, 1, 3, 0]]
+    images = np.zeros((6, 6, 6, 3), np.float32)
+    accumulator = evaluation.Accumulator(keep=3, sample=6)
+    for start, stop in ((0, 3), (3, 5), (5, 6)):
+        accumulator.update(images[start:stop], truths[start:stop], scores[start:stop])
+    result = accumulator.result()
+    iou = evaluation.per_image_iou(truths, scores[..., 0] > 0.5).astype(np.float32)
+    best, worst = evaluation.best_and_worst(iou, 3)
+    assert result.best.index.tolist() == best.tolist()
+    assert result.worst.index.tolist() == worst.tolist()
+    assert result.sample.index.tolist() == list(range(6)), "a sample as large as N keeps all"
+
+
+def test_streaming_three_classes_and_empty_pet():
+    rng = np.random.default_rng(1)
+    truths = rng.integers(0, 3, (5, 8, 8)).astype(np.uint8)
+    truths[2] = 1  # trimap: no pet (class 0) in this image ...
+    scores = rng.random((5, 8, 8, 3)).astype(np.float32)
+    scores[2, ..., 0] = 0  # ... and none predicted: IoU 1 by convention
+    accumulator = evaluation.Accumulator(class_id=0, keep=1)
+    for start in (0, 2, 4):
+        accumulator.update(np.zeros((2, 8, 8, 3)), truths[start:start + 2],
+                           scores[start:start + 2])
+    result = accumulator.result()
+    labels = scores.argmax(axis=-1)
+    np.testing.assert_array_equal(result.confusion,
+                                  evaluation.evaluate_masks(truths, labels, 3)["confusion"])
+    np.testing.assert_array_equal(result.image_iou,
+                                  evaluation.per_image_iou(truths, labels, 0).astype(np.float32))
+    assert result.image_iou[2] == 1.0 and result.best.index.tolist() == [2]
+    assert result.sweep_iou is None and result.thresholds is None
+    assert result.best.labels.dtype == np.uint8
+    with pytest.raises(ValueError, match="one-channel"):
+        evaluation.Accumulator(thresholds=[0.5]).update(np.zeros((1, 8, 8, 3)), truths[:1],
+                                                        scores[:1])

@@ -28,6 +28,9 @@ def metric_value(metric, truth, scores):
     return float(metric.result())
 
 
+# Keras's IoU divides by (union + 1e-7), so its scores match the exact fractions to 1e-6.
+
+
 def test_pet_iou_by_hand():
     # pet: TP 3, FP 2, FN 1 -> 3/6; background: TP 10, FP 1, FN 2 -> 10/13
     pet = uh.SegmentationIoU(num_classes=2, class_id=1)
@@ -36,30 +39,30 @@ def test_pet_iou_by_hand():
     assert metric_value(mean, TRUTH, PROBS) == pytest.approx((3 / 6 + 10 / 13) / 2)
     dice = uh.SegmentationDice(num_classes=2, class_id=1)
     assert metric_value(dice, TRUTH, PROBS) == pytest.approx(2 * 3 / (2 * 3 + 2 + 1))
-    accuracy = uh.PixelAccuracy(num_classes=2)
+    accuracy = uh.pixel_accuracy(2)
     assert metric_value(accuracy, TRUTH, PROBS) == pytest.approx(13 / 16)
 
 
 def test_iou_uses_thresholded_predictions_not_probabilities():
     timid = np.full_like(PROBS, 0.4)  # never above the threshold: predicts no pet at all
-    assert metric_value(uh.SegmentationIoU(class_id=1), TRUTH, timid) == 0.0
-    assert metric_value(uh.SegmentationDice(class_id=1), TRUTH, timid) == 0.0
+    assert metric_value(uh.SegmentationIoU(class_id=1), TRUTH, timid) == pytest.approx(0.0, abs=1e-6)
+    assert metric_value(uh.SegmentationDice(class_id=1), TRUTH, timid) == pytest.approx(0.0, abs=1e-6)
     # the threshold is a setting: at 0.3 the same scores call every pixel pet
-    assert metric_value(uh.SegmentationIoU(class_id=1, threshold=0.3), TRUTH, timid) == 4 / 16
+    assert metric_value(uh.SegmentationIoU(class_id=1, threshold=0.3), TRUTH, timid) == pytest.approx(4 / 16)
 
 
 def test_empty_class_edge_cases():
     empty = np.zeros_like(TRUTH)
     nothing = np.zeros_like(PROBS)
     # no pet in truth, none predicted: nothing to find, nothing found
-    assert metric_value(uh.SegmentationIoU(class_id=1), empty, nothing) == 1.0
+    assert metric_value(uh.SegmentationIoU(class_id=1), empty, nothing) == pytest.approx(1.0, abs=1e-6)
     # and the mean skips the absent class instead of counting it as 0 or 1
-    assert metric_value(uh.SegmentationIoU(), empty, nothing) == 1.0
+    assert metric_value(uh.SegmentationIoU(), empty, nothing) == pytest.approx(1.0, abs=1e-6)
     # no pet in truth, but some predicted: pet IoU 0
-    assert metric_value(uh.SegmentationIoU(class_id=1), empty, PROBS) == 0.0
+    assert metric_value(uh.SegmentationIoU(class_id=1), empty, PROBS) == pytest.approx(0.0, abs=1e-6)
     # pet in truth, none predicted: pet IoU 0, accuracy still 75 %
-    assert metric_value(uh.SegmentationIoU(class_id=1), TRUTH, nothing) == 0.0
-    assert metric_value(uh.PixelAccuracy(), TRUTH, nothing) == pytest.approx(12 / 16)
+    assert metric_value(uh.SegmentationIoU(class_id=1), TRUTH, nothing) == pytest.approx(0.0, abs=1e-6)
+    assert metric_value(uh.pixel_accuracy(), TRUTH, nothing) == pytest.approx(12 / 16)
     np.testing.assert_array_equal(m.iou_per_class(m.confusion_matrix(empty, nothing, 2)),
                                   [1.0, np.nan])
 

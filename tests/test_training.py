@@ -96,10 +96,12 @@ def test_pixel_weights_follow_the_labels():
 
 @pytest.mark.skipif(bool(__import__("tensorflow").config.list_physical_devices("GPU")),
                     reason="checks the CPU defaults")
-def test_strategy_and_speedups_on_cpu():
+def test_strategy_and_speedups_on_cpu(monkeypatch):
+    monkeypatch.delenv(training.GPU_SETTINGS_ENV_VAR, raising=False)
     assert training.distribution_strategy().num_replicas_in_sync == 1
-    assert uh.use_gpu_speedups() == {"mixed_precision": False, "jit_compile": False}
-    assert keras.mixed_precision.global_policy().name == "float32"
+    with uh.use_gpu_speedups() as speedups:
+        assert speedups == {"mixed_precision": False, "jit_compile": False}
+        assert keras.mixed_precision.global_policy().name == "float32"
 
 
 def test_unknown_length_cannot_become_a_negative_schedule(data):
@@ -128,7 +130,7 @@ def test_preview_draws_three_class_predictions(data, tmp_path):
     model = uh.build_unet((32, 32, 3), num_classes=3, base_filters=4, depth=2)
     images = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32")
     masks = np.zeros((2, 32, 32, 1), "uint8")
-    preview = training.PredictionPreview(images, masks, every=1, folder=tmp_path)
+    preview = uh.lessons.PredictionPreview(images, masks, every=1, folder=tmp_path)
     preview.set_model(model)
     preview.on_epoch_end(0)
     assert (tmp_path / "preview_epoch001.png").stat().st_size > 1000
@@ -154,14 +156,14 @@ def test_time_limit_stops_training(data):
 
 def test_best_or_quick_model_trains_a_stand_in_then_loads_the_checkpoint(tmp_path, capsys):
     profile = uh.get_profile("smoke")
-    model = uh.training.best_or_quick_model(tmp_path, profile, "generated")
+    model = uh.lessons.best_or_quick_model(tmp_path, profile, "generated")
     said = capsys.readouterr().out
     assert "No checkpoint best.keras" in said and "quick stand-in" in said
     assert model.input_shape == (None, profile.image_size, profile.image_size, 3)
     planned = profile.steps_per_epoch * profile.epochs
     assert int(model.optimizer.iterations) == planned, "the profile's whole (small) budget"
     model.save(tmp_path / "best.keras")
-    loaded = uh.training.best_or_quick_model(tmp_path, profile, "generated")
+    loaded = uh.lessons.best_or_quick_model(tmp_path, profile, "generated")
     assert "Loaded the best model" in capsys.readouterr().out
     for mine, theirs in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(mine, theirs)

@@ -36,9 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 
-# The one place that names the repository (badges and the Colab install use it).
+# The one place that names the repository and the release that Colab installs.
 REPOSITORY = "unet-tutorials/unet-collection"
-RELEASE = "v0.1.0"  # the tag Colab installs unet_helpers from (keep in step with pyproject)
+VERSION = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+RELEASE = f"v{VERSION}"  # a maintainer pushes this tag with every release (README)
+PACKAGE_SOURCE = f"unet_helpers @ git+https://github.com/{REPOSITORY}@{RELEASE}"
+SOURCE_ENV_VAR = "UNET_HELPERS_SOURCE"  # overrides PACKAGE_SOURCE (tests: a local wheel)
 
 CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 BADGE_MARK = "<!-- nb:badge -->"
@@ -53,16 +56,28 @@ CONTENTS_END = "<!-- contents:end -->"
 
 SETUP_TEMPLATE = f"""\
 {SETUP_MARK} (shared cell: edit tools/nbtools.py, then run `python tools/nbtools.py sync`)
-import importlib.util, pathlib, subprocess, sys
+SAVE_TO_DRIVE = False  # Colab: True keeps models and checkpoints on Google Drive
+import importlib, importlib.util, os, pathlib, subprocess, sys
 
 if importlib.util.find_spec("unet_helpers") is None:
     if pathlib.Path("../unet_helpers/__init__.py").exists():  # a clone, not pip-installed
         sys.path.insert(0, "..")
     else:  # opened alone, e.g. in Colab: install the helpers from the repository
-        PACKAGE = "unet_helpers @ git+https://github.com/{REPOSITORY}@{RELEASE}"
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
+        SOURCE = os.environ.get("{SOURCE_ENV_VAR}") or (  # the release, from GitHub
+            "{PACKAGE_SOURCE}")
+        pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", SOURCE],
+                             capture_output=True, text=True)
+        if pip.returncode:
+            print(f"Could not install the helper package from {{SOURCE}}. pip said:\\n  "
+                  + "\\n  ".join(pip.stderr.strip().splitlines()[-4:]) + "\\nCheck that "
+                  "this runtime reaches the internet, then run this cell again; or upload "
+                  "the repository's unet_helpers/ folder next to this notebook, or clone "
+                  "the repository and open the notebook from its notebooks/ folder.")
+            raise RuntimeError("unet_helpers is not installed (see above)") from None
+        importlib.invalidate_caches()
 
-import unet_helpers as uh"""
+import unet_helpers as uh
+uh.paths.colab_outputs(SAVE_TO_DRIVE)"""
 
 DEVICE_TEMPLATE = f"""\
 {DEVICE_MARK} (shared cell) What runs this notebook, and at which size (UNET_PROFILE)?

@@ -1,12 +1,18 @@
 """Shared code for the U-Net tutorial notebooks.
 
-The notebooks import what they need from here, for example::
+The notebooks import the package once, ``import unet_helpers as uh``, and
+find everything here: ``uh.build_unet``, ``uh.load_pets``, ``uh.training``...
+The modules sit in layers that import one way, downwards (docs/architecture.md,
+checked by the import contracts in pyproject.toml):
 
-    from unet_helpers import build_unet, get_profile
+top      lessons (notebook conveniences), checks (exercise checks), viz, diagram
+middle   training, evaluation, inference, export
+bottom   model (blocks, build_unet), data (sources, photo reading, pipelines),
+         losses, metrics, profiles, paths
 """
 
 from .blocks import conv_block, decoder_block, encoder_block, upsample
-from . import checks, evaluation, export, inference, training, viz
+from . import checks, evaluation, export, inference, lessons, training, viz
 from .data import (
     CLASS_NAMES,
     PetDataUnavailable,
@@ -26,13 +32,14 @@ from .model import (
     stage_table,
 )
 from .losses import CrossEntropyDiceLoss, DiceLoss, make_loss
-from .metrics import PixelAccuracy, SegmentationDice, SegmentationIoU, segmentation_metrics
-from .inference import predict_folder, predict_mask, read_photo
+from .metrics import SegmentationDice, SegmentationIoU, pixel_accuracy, segmentation_metrics
+from .data.images import read_photo
+from .inference import predict_folder, predict_mask
 from .paths import output_dir
 from .training import compile_model, distribution_strategy, make_callbacks, use_gpu_speedups
 from .profiles import PROFILES, Profile, describe_device, get_profile
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CLASS_NAMES",
@@ -40,7 +47,6 @@ __all__ = [
     "DiceLoss",
     "PetDataUnavailable",
     "PetDataWarning",
-    "PixelAccuracy",
     "SegmentationDice",
     "SegmentationIoU",
     "compile_model",
@@ -52,11 +58,13 @@ __all__ = [
     "raw_pairs",
     "resolve_source",
     "scan_directory",
+    "pixel_accuracy",
     "segmentation_metrics",
     "checks",
     "evaluation",
     "export",
     "inference",
+    "lessons",
     "predict_folder",
     "predict_mask",
     "read_photo",

@@ -1,7 +1,16 @@
 """Evaluate a trained model on a whole split, image by image and pixel by pixel (numpy).
 
-Everything here starts from three arrays that :func:`predict_dataset` returns:
-the photos, the true masks (N, H, W) and the scores (N, H, W, C) of the model.
+:func:`evaluate_dataset` streams: it runs the model over the split batch by
+batch and adds up only what the scores and figures need (one confusion
+matrix, the pixel counts of a threshold sweep, one IoU per image, and the
+few best, worst and sampled images). Its memory does not grow with the
+split, except for the per-image IoU (4 bytes an image), so the 3,669 test
+photos at 256 px fit in a Colab runtime. Labels are ``uint8`` throughout.
+
+The pure functions (:func:`evaluate_masks`, :func:`per_image_iou`,
+:func:`threshold_sweep`...) compute the same numbers from whole arrays, for
+tiny examples, tests and exercises; the streaming code uses them batch by batch. :func:`predict_dataset` keeps every
+photo, mask and score of a split: use it for small data only.
 Scores become hard labels before anything is counted, as in training.
 """
 
@@ -12,12 +21,13 @@ import dataclasses
 import numpy as np
 
 from .metrics import confusion_matrix, dice_per_class, iou_per_class, labels_from_scores
+from .model import head_gives_logits
 
 
 @dataclasses.dataclass
 class Predictions:
     images: np.ndarray  # (N, H, W, 3) float in [0, 1]
-    truths: np.ndarray  # (N, H, W) integer labels
+    truths: np.ndarray  # (N, H, W) uint8 labels
     scores: np.ndarray  # (N, H, W, C) probabilities
 
     @property
@@ -25,13 +35,19 @@ class Predictions:
         return max(2, self.scores.shape[-1])
 
     def labels(self, threshold: float = 0.5) -> np.ndarray:
-        return labels_from_scores(self.scores, threshold)
+        """Hard labels (N, H, W) as uint8: threshold or argmax."""
+        return labels_from_scores(self.scores, threshold).astype(np.uint8)
 
 
-def _probabilities(logits: np.ndarray) -> np.ndarray:
+EMPTY_DATASET = ("The dataset is empty: nothing to evaluate. Check the split and the data "
+                 "source (uh.load_pets prints what it loaded).")
+
+
+def probabilities(logits: np.ndarray) -> np.ndarray:
     """Sigmoid for one channel, softmax over the channels otherwise."""
     if logits.shape[-1] == 1:
-        return 1 / (1 + np.exp(-logits))
+        with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x << 0: 1/inf = 0
+            return 1 / (1 + np.exp(-logits))
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
@@ -39,21 +55,21 @@ def _probabilities(logits: np.ndarray) -> np.ndarray:
 def predict_dataset(model, dataset) -> Predictions:
     """Run ``model`` over a batched ``(image, mask)`` dataset and keep everything as numpy.
 
+    Everything means about 1 MB an image at 256 px in float32: small data only.
+    :func:`evaluate_dataset` computes the same scores batch by batch.
+
     Scores are probabilities even for a head without activation (logits): a
     sigmoid or softmax is applied here, so thresholds mean the same for every model.
     """
-    from .training import head_gives_logits
-
     logits = head_gives_logits(model)
     images, truths, scores = [], [], []
     for batch_images, batch_masks in dataset:
         images.append(batch_images.numpy())
         truths.append(batch_masks.numpy()[..., 0])
         batch = np.asarray(model.predict_on_batch(batch_images), dtype=np.float32)
-        scores.append(_probabilities(batch) if logits else batch)
+        scores.append(probabilities(batch) if logits else batch)
     if not images:
-        raise ValueError("The dataset is empty: nothing to evaluate. Check the split and the "
-                         "data source (uh.load_pets prints what it loaded).")
+        raise ValueError(EMPTY_DATASET)
     return Predictions(np.concatenate(images), np.concatenate(truths), np.concatenate(scores))
 
 
@@ -97,6 +113,9 @@ def per_image_iou(truths, labels, class_id: int = 1) -> np.ndarray:
     return np.where(union > 0, intersection / np.maximum(union, 1), 1.0)
 
 
+DEFAULT_THRESHOLDS = np.linspace(0.05, 0.95, 19)  # 0.05, 0.10, ..., 0.95
+
+
 def threshold_sweep(truths, scores, thresholds=None, class_id: int = 1):
     """IoU of the pet class at each threshold (one-channel, sigmoid models only).
 
@@ -107,7 +126,7 @@ def threshold_sweep(truths, scores, thresholds=None, class_id: int = 1):
     if scores.shape[-1] != 1:
         raise ValueError("A threshold sweep needs a one-channel (sigmoid) model; a softmax "
                          "model picks the most likely class, there is no threshold to choose.")
-    thresholds = np.linspace(0.05, 0.95, 19) if thresholds is None else np.asarray(thresholds)
+    thresholds = DEFAULT_THRESHOLDS.copy() if thresholds is None else np.asarray(thresholds)
     truth = np.asarray(truths) == class_id
     ious = []
     for threshold in thresholds:
@@ -129,3 +148,238 @@ def error_map(truth, labels, class_id: int = 1) -> np.ndarray:
     colours = np.array(list(ERROR_COLOURS.values()))
     kind = np.where(truth, np.where(labels, 1, 3), np.where(labels, 2, 0))
     return colours[kind]
+
+
+# Streaming evaluation: a whole split, batch by batch, in bounded memory
+
+
+def image_order(image_iou, highest: bool, index=None) -> np.ndarray:
+    """Positions sorted by IoU (highest or lowest first); ties go to the earlier image."""
+    image_iou = np.asarray(image_iou)
+    index = np.arange(len(image_iou)) if index is None else np.asarray(index)
+    return np.lexsort((index, -image_iou if highest else image_iou))
+
+
+def best_and_worst(image_iou, keep: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the ``keep`` best images (highest IoU first) and the ``keep`` worst."""
+    return image_order(image_iou, True)[:keep], image_order(image_iou, False)[:keep]
+
+
+@dataclasses.dataclass
+class Examples:
+    """A few images kept for the figures, with what the model made of them."""
+
+    images: np.ndarray  # (k, H, W, 3) uint8 photos
+    truths: np.ndarray  # (k, H, W) uint8 true labels
+    labels: np.ndarray  # (k, H, W) uint8 predicted labels
+    iou: np.ndarray  # (k,) float32 IoU of the pet class, as in Evaluation.image_iou
+    index: np.ndarray  # (k,) int64 position of each image in the split
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _arrays(self) -> list:
+        return [getattr(self, field.name) for field in dataclasses.fields(self)]
+
+    def take(self, positions) -> Examples:
+        return Examples(*(array[positions] for array in self._arrays()))
+
+    def concat(self, other: Examples) -> Examples:
+        return Examples(*(np.concatenate([a, b]) for a, b in zip(self._arrays(),
+                                                                  other._arrays())))
+
+    @property
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in self._arrays())
+
+
+def _no_examples(height: int, width: int) -> Examples:
+    labels = np.zeros((0, height, width), np.uint8)
+    return Examples(np.zeros((0, height, width, 3), np.uint8), labels, labels.copy(),
+                    np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """What :func:`evaluate_dataset` found; nothing in it is N images large."""
+
+    report: dict  # as evaluate_masks: confusion, iou, dice, mean_iou, mean_dice, pixel_accuracy
+    image_iou: np.ndarray  # (N,) float32 pet IoU of each image: the only part that grows with N
+    thresholds: np.ndarray | None  # the sweep's thresholds (None for a softmax model)
+    sweep_iou: np.ndarray | None  # pet IoU of the whole split at each threshold
+    best: Examples  # the ``keep`` images with the highest IoU, best first
+    worst: Examples  # the ``keep`` images with the lowest IoU, worst first
+    sample: Examples  # a uniform random sample of images, in split order
+    count: int  # images evaluated
+    num_classes: int
+    class_id: int  # the pet class that image_iou, the sweep and the examples score
+
+    @property
+    def confusion(self) -> np.ndarray:
+        return self.report["confusion"]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays held (the report's matrix, the IoUs, the sweep, the examples)."""
+        arrays = [self.confusion, self.image_iou, self.thresholds, self.sweep_iou]
+        return (sum(a.nbytes for a in arrays if a is not None) + self.best.nbytes
+                + self.worst.nbytes + self.sample.nbytes)
+
+
+class Accumulator:
+    """Adds up one batch at a time what :class:`Evaluation` reports.
+
+    Per batch it counts the confusion matrix (threshold or argmax), the
+    pet's intersection and union at every threshold of the sweep (one-channel
+    models), and one IoU per image; it keeps only the ``keep`` best and worst
+    images and a reservoir ``sample`` of uniformly chosen ones.
+    """
+
+    def __init__(self, *, class_names=None, threshold: float = 0.5, thresholds=None,
+                 class_id: int = 1, keep: int = 4, sample: int = 0, seed: int = 0):
+        self.class_names, self.threshold, self.class_id = class_names, threshold, class_id
+        self.thresholds = None if thresholds is None else np.asarray(thresholds, dtype=float)
+        self.keep, self.sample_size = keep, sample
+        self.rng = np.random.default_rng(seed)
+        self.count, self.matrix, self.num_classes = 0, None, None
+        self.ious = []  # float32 per batch
+        self.intersections = None  # the sweep's pixel counts, one per threshold
+        self.best = self.worst = self.sample = None
+
+    def _start(self, channels: int, height: int, width: int) -> None:
+        self.num_classes = max(2, channels)
+        if self.num_classes > 256:
+            raise ValueError("uint8 labels hold at most 256 classes.")
+        if not 0 <= self.class_id < self.num_classes:
+            raise ValueError(f"class_id {self.class_id} is not a class of {self.num_classes}.")
+        self.matrix = np.zeros((self.num_classes, self.num_classes), np.int64)
+        if channels == 1:
+            if self.thresholds is None:
+                self.thresholds = DEFAULT_THRESHOLDS.copy()
+            self.intersections = np.zeros(len(self.thresholds), np.int64)
+            self.predicted = np.zeros(len(self.thresholds), np.int64)
+            self.truth_pixels = 0
+        elif self.thresholds is not None:
+            raise ValueError("A threshold sweep needs a one-channel (sigmoid) model; a softmax "
+                             "model picks the most likely class, there is no threshold to choose.")
+        self.best = self.worst = self.sample = _no_examples(height, width)
+
+    def update(self, images, truths, scores) -> None:
+        """One batch: photos (B, H, W, 3) in [0, 1], true labels (B, H, W), scores (B, H, W, C).
+
+        Scores are probabilities (turn logits into them with :func:`probabilities`).
+        """
+        scores = np.asarray(scores, dtype=np.float32)
+        truths = np.asarray(truths).astype(np.uint8)
+        if self.matrix is None:
+            self._start(scores.shape[-1], *truths.shape[1:3])
+        if scores.shape[-1] == 1:
+            labels = (scores[..., 0] > self.threshold).astype(np.uint8)
+            self._sweep(truths, scores[..., 0])
+        else:
+            labels = scores.argmax(axis=-1).astype(np.uint8)
+        self.matrix += confusion_matrix(truths, labels, self.num_classes)
+        ious = per_image_iou(truths, labels, self.class_id).astype(np.float32)
+        index = np.arange(self.count, self.count + len(ious), dtype=np.int64)
+        self.ious.append(ious)
+        batch = _BatchExamples(images, truths, labels, ious, index)
+        self.best = self._merge(self.best, batch, highest=True)
+        self.worst = self._merge(self.worst, batch, highest=False)
+        self._reservoir(batch)
+        self.count += len(ious)
+
+    def _sweep(self, truths, scores) -> None:
+        """Pixel counts at every threshold at once: where each score falls among the thresholds."""
+        order = np.argsort(self.thresholds, kind="stable")
+        # below[p] = how many thresholds are < score p, so p is pet exactly at those thresholds
+        scores = scores.ravel()
+        below = np.searchsorted(self.thresholds[order], scores, side="left")
+        below[np.isnan(scores)] = 0  # NaN > threshold is False: never pet
+        truth = truths.ravel() == self.class_id
+        size = len(self.thresholds) + 1
+        pet_above = np.cumsum(np.bincount(below[truth], minlength=size)[::-1])[::-1]
+        all_above = np.cumsum(np.bincount(below, minlength=size)[::-1])[::-1]
+        self.intersections[order] += pet_above[1:]
+        self.predicted[order] += all_above[1:]
+        self.truth_pixels += int(truth.sum())
+
+    def _merge(self, kept: Examples, batch, highest: bool) -> Examples:
+        """The ``keep`` best (or worst) of those kept so far and this batch."""
+        if not self.keep:
+            return kept
+        chosen = image_order(np.concatenate([kept.iou, batch.iou]), highest,
+                             np.concatenate([kept.index, batch.index]))[:self.keep]
+        new = chosen >= len(kept)
+        added = batch.examples(chosen[new] - len(kept))
+        positions = np.where(new, len(kept) + np.cumsum(new) - 1, chosen)
+        return kept.concat(added).take(positions)
+
+    def _reservoir(self, batch) -> None:
+        """Algorithm R: after n images, each of them is in the sample with the same chance."""
+        if not self.sample_size:
+            return
+        for position, index in enumerate(batch.index):
+            if index < self.sample_size:
+                self.sample = self.sample.concat(batch.examples([position]))
+                continue
+            slot = self.rng.integers(0, index + 1)
+            if slot < self.sample_size:
+                for kept, new in zip(self.sample._arrays(),
+                                     batch.examples([position])._arrays()):
+                    kept[slot] = new[0]
+
+    def result(self) -> Evaluation:
+        if not self.count:
+            raise ValueError(EMPTY_DATASET)
+        sweep = None
+        if self.intersections is not None:
+            unions = self.truth_pixels + self.predicted - self.intersections
+            sweep = np.array([i / u if u else 1.0 for i, u in zip(self.intersections, unions)])
+        sample = self.sample.take(np.argsort(self.sample.index, kind="stable"))
+        return Evaluation(
+            report={"confusion": self.matrix, **scores_from_matrix(self.matrix, self.class_names)},
+            image_iou=np.concatenate(self.ious), thresholds=None if sweep is None else
+            self.thresholds, sweep_iou=sweep, best=self.best, worst=self.worst, sample=sample,
+            count=self.count, num_classes=self.num_classes, class_id=self.class_id)
+
+
+@dataclasses.dataclass
+class _BatchExamples:
+    images: np.ndarray  # float in [0, 1]
+    truths: np.ndarray
+    labels: np.ndarray
+    iou: np.ndarray
+    index: np.ndarray
+
+    def examples(self, positions) -> Examples:
+        """Only the chosen images are copied, the photos back to uint8 (what they were on disk)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        photos = np.asarray(self.images)[positions]
+        if photos.dtype != np.uint8:
+            photos = np.clip(np.round(photos * 255.0), 0, 255).astype(np.uint8)
+        return Examples(photos, self.truths[positions], self.labels[positions],
+                        self.iou[positions], self.index[positions])
+
+
+def evaluate_dataset(model, dataset, *, class_names=None, threshold: float = 0.5,
+                     thresholds=None, class_id: int = 1, keep: int = 4, sample: int = 0,
+                     seed: int = 0) -> Evaluation:
+    """Evaluate ``model`` on a batched ``(image, mask)`` dataset in one pass, batch by batch.
+
+    Gives the same numbers as :func:`evaluate_masks`, :func:`per_image_iou`
+    and :func:`threshold_sweep` on the whole split, without keeping it: only
+    the ``keep`` best and worst images and a random ``sample`` of images are
+    kept for figures. ``class_id`` is the pet class (0 for trimap masks).
+    Logits are turned into probabilities first, so thresholds mean the same
+    for every model. ``thresholds`` default to 0.05, 0.10, ... 0.95 for a
+    one-channel model; a softmax model has no sweep.
+    """
+    logits = head_gives_logits(model)
+    accumulator = Accumulator(class_names=class_names, threshold=threshold,
+                              thresholds=thresholds, class_id=class_id, keep=keep,
+                              sample=sample, seed=seed)
+    for batch_images, batch_masks in dataset:
+        scores = np.asarray(model.predict_on_batch(batch_images), dtype=np.float32)
+        accumulator.update(batch_images.numpy(), batch_masks.numpy()[..., 0],
+                           probabilities(scores) if logits else scores)
+    return accumulator.result()

@@ -3,7 +3,9 @@
 Each format is written by Keras itself (``model.save`` and ``model.export``);
 the helpers here only reload each artifact as a plain function
 ``predict(images) -> scores`` so that the three can be compared and timed the
-same way.
+same way. A model trained with mixed precision is exported from a float32
+copy of its weights (:func:`float32_copy`): serving and phone runtimes expect
+float32, and many CPUs compute float16 slowly or not at all.
 """
 
 from __future__ import annotations
@@ -18,6 +20,33 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+
+
+def _float32_dtypes(config):
+    """The same layer configs with every mixed-precision dtype policy set to float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy" and "mixed" in str(
+                config.get("config", {}).get("name", "")):
+            return "float32"
+        return {key: _float32_dtypes(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_float32_dtypes(value) for value in config]
+    if isinstance(config, str) and config.startswith("mixed_"):
+        return "float32"
+    return config
+
+
+def float32_copy(model: keras.Model) -> keras.Model:
+    """``model`` itself if it computes in float32, else the same network in float32.
+
+    Mixed precision keeps the weights in float32 already, so the copy's weights
+    are the model's, bit for bit; only the computation changes precision.
+    """
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    copy = model.__class__.from_config(_float32_dtypes(model.get_config()))
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def save_keras(model: keras.Model, path) -> Path:
@@ -44,21 +73,27 @@ def _quiet():
 
 
 def export_saved_model(model: keras.Model, folder) -> Path:
-    """A TensorFlow SavedModel with a ``serve`` endpoint (TF Serving, TF.js, other languages)."""
+    """A TensorFlow SavedModel with a ``serve`` endpoint (TF Serving, TF.js, other languages).
+
+    Written from :func:`float32_copy` of the model.
+    """
     folder = Path(folder)
     with _quiet():
-        model.export(str(folder), format="tf_saved_model", verbose=False)
+        float32_copy(model).export(str(folder), format="tf_saved_model", verbose=False)
     return folder
 
 
 def export_tflite(model: keras.Model, path) -> Path:
-    """A TensorFlow Lite (LiteRT) flat buffer for phones and small devices."""
+    """A TensorFlow Lite (LiteRT) flat buffer for phones and small devices.
+
+    Written from :func:`float32_copy` of the model.
+    """
     path = Path(path)
     if path.suffix != ".tflite":
         raise ValueError(f"A TensorFlow Lite file should end in .tflite; got {path.name!r}.")
     path.parent.mkdir(parents=True, exist_ok=True)
     with _quiet():
-        model.export(str(path), format="litert", verbose=False)
+        float32_copy(model).export(str(path), format="litert", verbose=False)
     return path
 
 

@@ -2,14 +2,22 @@
 
 Every metric first turns predictions into labels: a threshold for a
 one-channel (sigmoid) model, ``argmax`` for several channels. Computing IoU on
-probabilities instead would reward timid predictions. The metrics add up one
-confusion matrix over everything they see (a whole validation epoch), then
-read IoU and Dice from it.
+probabilities instead would reward timid predictions. The IoU and Dice metrics
+add up one confusion matrix over everything they see (a whole validation
+epoch), then read the score from it.
+
+The counting is Keras's own (``keras.metrics.IoU``): it builds the confusion
+matrix with a scatter of fixed size, so it runs under XLA (``jit_compile``),
+mixed precision and ``tf.distribute``. Pixel accuracy is Keras's
+``BinaryAccuracy`` / ``SparseCategoricalAccuracy``, which compute the same
+thing per pixel. What Keras does not have is added here, and only that: scores
+turned into labels (threshold or argmax, logits or probabilities), Dice on
+hard labels, and the convention for an absent class.
 
 Conventions: for binary masks class 0 is background and class 1 the pet. A
 class that is neither in the truth nor in the prediction has no IoU; the
 mean skips it, and asked for alone it counts as 1 (nothing to find, nothing
-found).
+found; Keras would report 0).
 
 The numpy functions at the end compute the same numbers for evaluation.
 """
@@ -31,92 +39,88 @@ def predicted_labels(y_pred, threshold=0.5, from_logits=False):
     return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
 
 
-class _ConfusionMetric(keras.metrics.Metric):
-    """Accumulates a ``num_classes`` x ``num_classes`` confusion matrix (rows: truth)."""
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SegmentationIoU(keras.metrics.IoU):
+    """Intersection over union of one class (``class_id``), or the mean over classes.
 
-    def __init__(self, num_classes=2, threshold=0.5, from_logits=False, name=None, **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.num_classes, self.threshold, self.from_logits = num_classes, threshold, from_logits
-        self.matrix = self.add_variable(shape=(num_classes, num_classes), initializer="zeros",
-                                        name="confusion", dtype="float32")
+    Keras's ``IoU`` counts; this subclass turns scores into labels first
+    (``threshold`` for one channel, ``argmax`` for several; ``from_logits``
+    for a head without activation) and scores a class absent from truth and
+    prediction as 1 when it is asked for alone.
+    """
+
+    def __init__(self, num_classes=2, class_id=None, threshold=0.5, from_logits=False,
+                 name=None, dtype=None, **kwargs):
+        if class_id is not None and not 0 <= class_id < num_classes:
+            raise ValueError(f"class_id {class_id} is not a class of {num_classes}.")
+        kwargs.pop("target_class_ids", None)  # a saved config has them; we derive them
+        kwargs.pop("sparse_y_true", None), kwargs.pop("sparse_y_pred", None)
+        kwargs.pop("ignore_class", None), kwargs.pop("axis", None)
+        targets = list(range(num_classes)) if class_id is None else [class_id]
+        super().__init__(num_classes=num_classes, target_class_ids=targets, name=name,
+                         dtype=dtype, sparse_y_true=True, sparse_y_pred=True, **kwargs)
+        self.class_id, self.threshold, self.from_logits = class_id, threshold, from_logits
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         truth = ops.cast(y_true, "int32")
         if truth.shape[-1] == 1:
             truth = ops.squeeze(truth, axis=-1)
-        guess = predicted_labels(y_pred, self.threshold, self.from_logits)
-        index = ops.reshape(truth * self.num_classes + guess, (-1,))
-        weights = None
-        if sample_weight is not None:
-            weights = ops.reshape(ops.cast(ops.broadcast_to(
-                ops.reshape(sample_weight, ops.shape(sample_weight)[:3]), ops.shape(truth)),
-                "float32"), (-1,))
-        counts = ops.bincount(index, weights=weights, minlength=self.num_classes**2)
-        counts = ops.reshape(ops.cast(counts, "float32")[: self.num_classes**2],
-                             (self.num_classes, self.num_classes))
-        self.matrix.assign(self.matrix + counts)
+        labels = predicted_labels(y_pred, self.threshold, self.from_logits)
+        return super().update_state(truth, labels, sample_weight)
 
-    def reset_state(self):
-        self.matrix.assign(ops.zeros_like(self.matrix))
-
-    def _scores(self, kind):
-        tp = ops.diagonal(self.matrix)
-        fp = ops.sum(self.matrix, axis=0) - tp
-        fn = ops.sum(self.matrix, axis=1) - tp
-        denominator = tp + fp + fn
-        numerator = tp
-        if kind == "dice":
-            numerator, denominator = 2 * tp, 2 * tp + fp + fn
-        present = denominator > 0
-        score = ops.where(present, numerator / ops.maximum(denominator, 1.0), 1.0)
-        return score, present
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes,
-                "threshold": self.threshold, "from_logits": self.from_logits}
-
-
-class _ClassScore(_ConfusionMetric):
-    kind = "iou"
-
-    def __init__(self, num_classes=2, class_id=None, threshold=0.5, from_logits=False,
-                 name=None, **kwargs):
-        super().__init__(num_classes, threshold, from_logits, name=name, **kwargs)
-        if class_id is not None and not 0 <= class_id < num_classes:
-            raise ValueError(f"class_id {class_id} is not a class of {num_classes}.")
-        self.class_id = class_id
+    def _counts(self):
+        matrix = ops.cast(self.total_cm, "float32")
+        tp = ops.diagonal(matrix)
+        return tp, ops.sum(matrix, axis=0) - tp, ops.sum(matrix, axis=1) - tp
 
     def result(self):
-        score, present = self._scores(self.kind)
+        score = super().result()
+        if self.class_id is None:
+            return score
+        tp, fp, fn = self._counts()
+        absent = (tp + fp + fn)[self.class_id] == 0
+        return ops.where(absent, ops.ones_like(score), score)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("target_class_ids", "sparse_y_true", "sparse_y_pred", "ignore_class",
+                    "axis"):
+            config.pop(key, None)
+        return {**config, "class_id": self.class_id, "threshold": self.threshold,
+                "from_logits": self.from_logits}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SegmentationDice(SegmentationIoU):
+    """Dice (F1) of one class (``class_id``), or the mean over classes, on hard labels.
+
+    Written here because Keras has no Dice metric for masks (``F1Score``
+    expects one row of class scores per example, not a label per pixel). It
+    reads the same confusion matrix as :class:`SegmentationIoU`.
+    """
+
+    def result(self):
+        tp, fp, fn = self._counts()
+        total = 2 * tp + fp + fn
+        present = total > 0
+        score = ops.where(present, 2 * tp / ops.maximum(total, 1.0), 1.0)
         if self.class_id is not None:
             return score[self.class_id]
         present = ops.cast(present, "float32")
         return ops.sum(score * present) / ops.maximum(ops.sum(present), 1.0)
 
-    def get_config(self):
-        return {**super().get_config(), "class_id": self.class_id}
 
+def pixel_accuracy(num_classes: int = 2, *, threshold: float = 0.5, from_logits: bool = False,
+                   name: str = "pixel_accuracy") -> keras.metrics.Metric:
+    """Share of pixels labelled right: Keras's own accuracy metrics, per pixel.
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class SegmentationIoU(_ClassScore):
-    """Intersection over union of one class (``class_id``), or the mean over classes."""
-
-    kind = "iou"
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class SegmentationDice(_ClassScore):
-    """Dice (F1) of one class (``class_id``), or the mean over classes, on hard labels."""
-
-    kind = "dice"
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class PixelAccuracy(_ConfusionMetric):
-    """Share of pixels labelled right. Misleading alone: background dominates."""
-
-    def result(self):
-        return ops.sum(ops.diagonal(self.matrix)) / ops.maximum(ops.sum(self.matrix), 1.0)
+    Misleading alone, since background dominates. One channel: ``BinaryAccuracy``
+    at the threshold (0 for logits); several: ``SparseCategoricalAccuracy``.
+    """
+    if num_classes == 2:
+        return keras.metrics.BinaryAccuracy(name=name, threshold=0.0 if from_logits
+                                            else threshold)
+    return keras.metrics.SparseCategoricalAccuracy(name=name)
 
 
 def segmentation_metrics(mask_mode: str = "binary", *, from_logits: bool = False) -> list:
@@ -128,7 +132,7 @@ def segmentation_metrics(mask_mode: str = "binary", *, from_logits: bool = False
         SegmentationIoU(class_id=pet, name="pet_iou", **common),
         SegmentationIoU(name="mean_iou", **common),
         SegmentationDice(class_id=pet, name="pet_dice", **common),
-        PixelAccuracy(name="pixel_accuracy", **common),
+        pixel_accuracy(**common),
     ]
 
 

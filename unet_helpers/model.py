@@ -198,3 +198,9 @@ def format_stage_table(model: keras.Model) -> str:
     total = sum(row["params"] for row in rows)
     lines.append(f"{'total':<8}{'':<24}{'':>7}{total:>14,}")
     return "\n".join(lines)
+
+
+def head_gives_logits(model: keras.Model) -> bool:
+    """True when the model's last layer has no activation (it outputs logits)."""
+    activation = getattr(model.layers[-1], "activation", None)
+    return getattr(activation, "__name__", "") == "linear"

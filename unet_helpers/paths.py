@@ -18,3 +18,48 @@ def output_dir(*parts: str) -> Path:
     folder = root.joinpath(*parts)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+DRIVE_ENV_VAR = "UNET_DRIVE_MOUNT"
+DRIVE_FOLDER = "unet-tutorials"  # under "My Drive"
+
+
+def in_colab() -> bool:
+    """True inside Google Colab (its ``google.colab`` module can be imported)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("google.colab") is not None
+    except ModuleNotFoundError:  # no "google" package at all
+        return False
+
+
+def colab_outputs(save_to_drive: bool) -> Path | None:
+    """In Colab, choose where the notebooks' outputs go and say so; elsewhere do nothing.
+
+    A Colab runtime is new and empty for every notebook and is wiped when it
+    disconnects. With ``save_to_drive`` Google Drive is mounted and outputs
+    (checkpoints, logs, ``best.keras``, the backup that lets training resume)
+    go to ``My Drive/unet-tutorials/outputs``, where notebook 05 finds notebook
+    04's model in another runtime. The dataset stays on the runtime's own disk:
+    reading thousands of small files from Drive is many times slower.
+    Returns the outputs folder in Colab, None elsewhere.
+    """
+    if not in_colab():
+        return None
+    if not save_to_drive:
+        folder = Path(os.environ.get(OUTPUT_ENV_VAR) or "outputs").resolve()
+        print(f"Colab: outputs go to {folder} on this runtime and vanish with it. To keep them "
+              "(and let notebooks 05-06 use notebook 04's model), set SAVE_TO_DRIVE = True in "
+              "the first code cell and run it again.")
+        return folder
+    from google.colab import drive
+
+    mount = Path(os.environ.get(DRIVE_ENV_VAR) or "/content/drive")
+    drive.mount(str(mount))
+    folder = mount / "MyDrive" / DRIVE_FOLDER / "outputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ[OUTPUT_ENV_VAR] = str(folder)
+    print(f"Colab: outputs go to Google Drive, {folder} (kept across runtimes). The dataset "
+          "stays on this runtime's disk, where reading it is much faster.")
+    return folder

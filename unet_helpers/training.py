@@ -1,11 +1,14 @@
 """Training helpers: strategy, GPU speed-ups, compile, callbacks, pixel weights.
 
 The notebooks call these so that the same few lines train on a laptop CPU,
-one GPU, or several GPUs (through ``tf.distribute``).
+one GPU, or several GPUs (through ``tf.distribute``). This module takes
+datasets, it does not load them, and it draws nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import warnings
 from pathlib import Path
@@ -16,10 +19,30 @@ import tensorflow as tf
 
 from .losses import make_loss
 from .metrics import segmentation_metrics
+from .model import build_unet, head_gives_logits
 
 # Keras 3 warns on every fit() with a tf.data pipeline that its default shuffle=True is
 # ignored. Our pipelines shuffle themselves (load_pets), so the warning is only noise.
 warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
+
+
+GPU_SETTINGS_ENV_VAR = "UNET_GPU_SETTINGS"
+GPU_SETTINGS = {"": None, "0": None, "off": None, "1": "gpu", "on": "gpu", "mirrored": "mirrored"}
+
+
+def gpu_settings_forced() -> str | None:
+    """``"gpu"`` or ``"mirrored"`` when ``UNET_GPU_SETTINGS`` asks for a GPU run's settings.
+
+    ``UNET_GPU_SETTINGS=1`` runs a notebook with exactly what a one-GPU run
+    (Colab) uses, mixed precision and XLA, whatever the hardware; ``mirrored``
+    adds the several-GPU code path (``MirroredStrategy``, here with one replica).
+    On a CPU this is slow, so it is for testing those code paths at small sizes.
+    """
+    value = os.environ.get(GPU_SETTINGS_ENV_VAR, "").strip().lower()
+    if value not in GPU_SETTINGS:
+        raise ValueError(f"Unknown {GPU_SETTINGS_ENV_VAR}={value!r}: use 1 (mixed precision "
+                         "and XLA, as on one GPU), mirrored (also MirroredStrategy) or 0.")
+    return GPU_SETTINGS[value]
 
 
 def distribution_strategy() -> tf.distribute.Strategy:
@@ -27,30 +50,48 @@ def distribution_strategy() -> tf.distribute.Strategy:
 
     Build and compile the model inside ``with strategy.scope():`` so that its
     weights are created on every device; Keras then splits each batch.
+    ``UNET_GPU_SETTINGS=mirrored`` takes the ``MirroredStrategy`` path on one device.
     """
     gpus = tf.config.list_physical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
+    if gpu_settings_forced() == "mirrored":
+        return tf.distribute.MirroredStrategy(["/gpu:0" if gpus else "/cpu:0"])
     return tf.distribute.get_strategy()
 
 
-def use_gpu_speedups(enable: bool | None = None) -> dict:
-    """Mixed precision and XLA compilation on a GPU; plain float32 on a CPU.
+@contextlib.contextmanager
+def use_gpu_speedups(enable: bool | None = None, *, strategy=None):
+    """Mixed precision and XLA on a GPU, plain float32 on a CPU, for the models built inside.
 
-    Mixed precision computes in float16 on the GPU's tensor cores (about twice
-    as fast, half the activation memory); the model's head stays float32.
-    Returns the settings so a notebook can show them.
+    Use it around building and compiling a model::
+
+        with uh.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
+            model = uh.build_unet(...)
+            uh.compile_model(model, jit_compile=speedups["jit_compile"])
+
+    Mixed precision keeps every weight in float32 but computes the layers in
+    float16, which a GPU's tensor cores do several times faster, with half the
+    activation memory; Keras then scales the loss so that small float16
+    gradients do not round to zero, and the head stays float32. A layer takes
+    the policy in force when it is *built*, so the model keeps it after the
+    ``with`` block, while models built later are float32 again.
+
+    XLA compiles each training step into fused kernels. It is left off under a
+    ``MirroredStrategy`` (Keras does the same for ``jit_compile="auto"``).
+    ``enable=None`` means: on when TensorFlow sees a GPU, or when
+    ``UNET_GPU_SETTINGS`` asks for a GPU run's settings.
     """
     if enable is None:
-        enable = bool(tf.config.list_physical_devices("GPU"))
+        enable = bool(tf.config.list_physical_devices("GPU")) or gpu_settings_forced() is not None
+    distributed = strategy is not None and strategy is not tf.distribute.get_strategy()
+    settings = {"mixed_precision": bool(enable), "jit_compile": bool(enable and not distributed)}
+    previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_float16" if enable else "float32")
-    return {"mixed_precision": enable, "jit_compile": enable}
-
-
-def head_gives_logits(model: keras.Model) -> bool:
-    """True when the model's last layer has no activation (it outputs logits)."""
-    activation = getattr(model.layers[-1], "activation", None)
-    return getattr(activation, "__name__", "") == "linear"
+    try:
+        yield settings
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def compile_model(model: keras.Model, *, mask_mode: str = "binary",
@@ -84,40 +125,6 @@ def compile_model(model: keras.Model, *, mask_mode: str = "binary",
     return model
 
 
-class PredictionPreview(keras.callbacks.Callback):
-    """Every ``every`` epochs, predict a fixed set of validation images and show them.
-
-    Watching the same images improve is the quickest way to see whether
-    training works ("all background" early on is normal). Each figure is
-    also saved to ``folder`` when one is given.
-    """
-
-    def __init__(self, images, masks, every: int = 2, folder=None, threshold: float = 0.5):
-        super().__init__()
-        self.images, self.masks = np.asarray(images), np.asarray(masks)
-        self.every, self.threshold = every, threshold
-        self.folder = Path(folder) if folder else None
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
-        from . import viz
-        from .metrics import labels_from_scores
-
-        scores = self.model.predict(self.images, verbose=0)
-        if head_gives_logits(self.model):
-            scores = (tf.sigmoid(scores) if scores.shape[-1] == 1
-                      else tf.nn.softmax(scores)).numpy()
-        labels = labels_from_scores(scores, self.threshold)
-        classes = max(2, scores.shape[-1])
-        figure = viz.prediction_strip(self.images, self.masks[..., 0], labels,
-                                      num_classes=classes, title=f"after epoch {epoch + 1}")
-        if self.folder:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            figure.savefig(self.folder / f"preview_epoch{epoch + 1:03d}.png", dpi=80)
-        viz.show(figure)
-
-
 class TimeLimit(keras.callbacks.Callback):
     """Stop training after the epoch during which ``minutes`` of training have passed."""
 
@@ -134,8 +141,7 @@ class TimeLimit(keras.callbacks.Callback):
 
 
 def make_callbacks(run_dir, *, monitor: str = "val_pet_iou", patience: int = 10,
-                   preview=None, preview_every: int = 2, tensorboard: bool = False,
-                   minutes: float | None = None) -> list:
+                   tensorboard: bool = False, minutes: float | None = None) -> list:
     """The callbacks of notebook 04, all writing under ``run_dir``.
 
     - ``best.keras``: the best model so far by ``monitor`` (higher is better);
@@ -143,7 +149,10 @@ def make_callbacks(run_dir, *, monitor: str = "val_pet_iou", patience: int = 10,
     - ``log.csv``: one row of metrics per epoch (appended on resume);
     - ``backup/``: ``BackupAndRestore``, so an interrupted ``fit`` resumes at
       the epoch where it stopped;
-    - optionally TensorBoard logs, a prediction preview and a time limit.
+    - optionally TensorBoard logs and a time limit.
+
+    (The live prediction preview of notebook 04 draws pictures, so it lives in
+    :mod:`unet_helpers.lessons`; append it to this list.)
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -163,10 +172,6 @@ def make_callbacks(run_dir, *, monitor: str = "val_pet_iou", patience: int = 10,
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard")))
-    if preview is not None:
-        images, masks = preview
-        callbacks.append(PredictionPreview(images, masks, every=preview_every,
-                                           folder=run_dir / "previews"))
     if minutes:
         callbacks.append(TimeLimit(minutes))
     return callbacks
@@ -227,51 +232,9 @@ def profile_model(profile, decay_steps: int, *, jit_compile="auto") -> keras.Mod
 
     Notebook 04 spells these two calls out to teach them; scripts use this.
     """
-    from .model import build_unet
-
     model = build_unet((profile.image_size, profile.image_size, 3),
                        base_filters=profile.base_filters, depth=profile.depth,
                        bn_momentum=profile.bn_momentum, dropout=profile.dropout)
     return compile_model(model, loss=profile.loss, learning_rate=profile.learning_rate,
                          decay_steps=decay_steps, weight_decay=profile.weight_decay,
                          jit_compile=jit_compile)
-
-
-def train_quick_model(profile, source: str, *, steps: int | None = None, seed: int = 0,
-                      verbose: int = 0) -> keras.Model:
-    """A model trained briefly with ``profile``'s settings: a stand-in when no checkpoint exists.
-
-    ``steps`` defaults to the profile's whole budget, but at most 300 batches
-    (about two minutes for the ``cpu`` profile on a laptop).
-    """
-    from .data import load_pets
-
-    keras.utils.set_random_seed(seed)
-    data = dict(source=source, image_size=profile.image_size, batch_size=profile.batch_size,
-                verbose=False)
-    train = load_pets("train", augment=profile.augment, drop_remainder=True, seed=seed, **data)
-    batches = count_batches(train)
-    planned = (profile.steps_per_epoch or batches) * profile.epochs_for(batches)
-    steps = min(planned, 300) if steps is None else steps
-    model = profile_model(profile, steps)
-    model.fit(train.repeat(), epochs=1, steps_per_epoch=steps, verbose=verbose)
-    return model
-
-
-def best_or_quick_model(run_dir, profile, source: str) -> keras.Model:
-    """The best checkpoint of notebook 04 in ``run_dir``, or a quickly trained model if none.
-
-    Says which it used, so a notebook opened on its own still runs top to bottom.
-    """
-    checkpoint = Path(run_dir) / "best.keras"
-    if checkpoint.exists():
-        print(f"Loaded the best model of notebook 04 from {checkpoint.parent.name}/"
-              f"{checkpoint.name} (profile {profile.name!r}).")
-        return keras.models.load_model(checkpoint)
-    print(f"No checkpoint {checkpoint.name} in {run_dir}: notebook 04 has not been run with "
-          f"profile {profile.name!r} yet.\nTraining a quick stand-in model instead (run "
-          "notebook 04 first for a better one) ...")
-    started = time.perf_counter()
-    model = train_quick_model(profile, source)
-    print(f"... done in {time.perf_counter() - started:.0f} s.")
-    return model

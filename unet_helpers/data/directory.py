@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..inference import pil_to_rgb
 from .common import PetDataUnavailable, is_validation, warn
+from .images import pil_to_rgb
 
 LIST_FILES = {"train": "trainval.txt", "validation": "trainval.txt", "test": "test.txt"}
 

@@ -1,0 +1,179 @@
+"""Each notebook opened alone, as in Colab: a new runtime, an empty folder, a GPU run's settings.
+
+What a Colab user has, rebuilt here: a fresh Python environment that has
+TensorFlow and the notebook tools but not ``unet_helpers`` (this test's own
+packages, linked in, without the package), an empty working folder holding
+nothing but the one notebook, a ``google.colab`` module whose ``drive.mount``
+maps "My Drive" to a temporary folder, and ``UNET_GPU_SETTINGS=1`` for mixed
+precision and XLA. The notebook's own setup cell installs the package, from
+the wheel built from this checkout (``UNET_HELPERS_SOURCE``) and offline.
+"""
+
+import json
+import shutil
+import sysconfig
+import venv
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+KERNEL = "colab-standin"
+SITE = sysconfig.get_paths()["purelib"]  # the test environment's packages
+STANDIN_DRIVE = '''\
+"""Stand-in for google.colab.drive: "My Drive" is a temporary folder of the test."""
+import os
+import pathlib
+
+
+def mount(mountpoint, force_remount=False, timeout_ms=120000, readonly=False):
+    mount_dir = pathlib.Path(mountpoint)
+    mount_dir.mkdir(parents=True, exist_ok=True)
+    if not (mount_dir / "MyDrive").exists():
+        (mount_dir / "MyDrive").symlink_to(os.environ["STANDIN_MY_DRIVE"])
+    print(f"Mounted at {mountpoint}")
+'''
+
+
+def is_the_package(name: str) -> bool:
+    return name.startswith(("unet_helpers", "__editable__", "__editable___unet_helpers"))
+
+
+def new_runtime(root):
+    """A fresh Python environment with the test's packages but without unet_helpers."""
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(root)
+    site = next(root.glob("lib/python*/site-packages"))
+    for entry in sorted(Path(SITE).iterdir()):
+        if not is_the_package(entry.name) and not (site / entry.name).exists():
+            (site / entry.name).symlink_to(entry)
+    return root / "bin" / "python"
+
+
+@pytest.fixture
+def colab(tmp_path, monkeypatch, built_package):
+    """Returns ``run(notebook, save_to_drive=False, before_training=None)``."""
+    standin = tmp_path / "standin" / "google" / "colab"
+    standin.mkdir(parents=True)  # google/ stays a namespace package, beside protobuf's
+    (standin / "__init__.py").write_text('"""Stand-in for the google.colab package."""\n')
+    (standin / "drive.py").write_text(STANDIN_DRIVE)
+    (standin / "files.py").write_text("def upload():  # stand-in: the learner picks no file\n"
+                                      "    return {}\n")
+    my_drive = tmp_path / "my-drive"
+    my_drive.mkdir()
+    wheel, _ = built_package
+    for name in ("UNET_OUTPUT_DIR", "PYTHONPATH", "UNET_PETS_DIR", "UNET_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("UNET_PROFILE", "smoke")
+    monkeypatch.setenv("UNET_GPU_SETTINGS", "1")
+    monkeypatch.setenv("UNET_HELPERS_SOURCE", str(wheel))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # offline: pip may only use what is there
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    monkeypatch.setenv("UNET_DRIVE_MOUNT", str(tmp_path / "content" / "drive"))
+    monkeypatch.setenv("STANDIN_MY_DRIVE", str(my_drive))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    runs = iter(range(100))
+
+    def run(name, save_to_drive=False, before_training=None):
+        index = next(runs)
+        python = new_runtime(tmp_path / f"runtime{index}")
+        site = next((python.parent.parent).glob("lib/python*/site-packages"))
+        (site / "standin.pth").write_text(str(tmp_path / "standin") + "\n")
+        spec = tmp_path / "jupyter" / "kernels" / KERNEL
+        spec.mkdir(parents=True, exist_ok=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Colab stand-in", "language": "python"}))
+        folder = tmp_path / f"content{index}"  # what Colab's /content is: empty
+        folder.mkdir()
+        path = next((ROOT / "notebooks").glob(f"{name}_*.ipynb"))
+        shutil.copy(path, folder / path.name)
+        nb = nbformat.read(folder / path.name, as_version=4)
+        if save_to_drive:  # what the learner edits in the first code cell
+            setup = next(c for c in nb.cells if c.source.startswith("# nb:setup"))
+            setup.source = setup.source.replace("SAVE_TO_DRIVE = False", "SAVE_TO_DRIVE = True")
+        if before_training:
+            at = next(i for i, c in enumerate(nb.cells) if "model.fit(train" in c.source)
+            nb.cells.insert(at, nbformat.v4.new_code_cell(before_training))
+        client = NotebookClient(nb, timeout=600, kernel_name=KERNEL,
+                                resources={"metadata": {"path": str(folder)}})
+        try:
+            client.execute()
+        finally:
+            nbformat.write(nb, folder / path.name)
+        return nb, folder
+
+    run.my_drive = my_drive
+    return run
+
+
+def text_of(nb) -> str:
+    return "\n".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                     for output in cell.get("outputs", []))
+
+
+def ran_every_cell(nb) -> int:
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "a cell did not run"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors
+    return len(code)
+
+
+DISCONNECT = '''\
+class Disconnect(keras.callbacks.Callback):  # test only: the runtime goes away
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt("Colab disconnected")
+
+callbacks.append(Disconnect())  # after BackupAndRestore, which has saved the epoch'''
+
+
+def test_notebooks_01_to_03_install_themselves_and_run(colab):
+    for name in ("01", "02", "03"):
+        nb, folder = colab(name)
+        ran_every_cell(nb)
+        assert "Colab: outputs go to" in text_of(nb) and "vanish with it" in text_of(nb)
+        assert not (folder / "unet_helpers").exists(), "installed, not copied in"
+
+
+def test_training_on_drive_resumes_and_later_notebooks_load_its_model(colab):
+    with pytest.raises(CellExecutionError, match="Colab disconnected"):
+        colab("04", save_to_drive=True, before_training=DISCONNECT)
+    run_dir = colab.my_drive / "unet-tutorials" / "outputs" / "training" / "smoke"
+    assert (run_dir / "backup").is_dir(), "BackupAndRestore wrote to Drive"
+    assert len((run_dir / "log.csv").read_text().splitlines()) == 2  # header + epoch 1
+
+    nb, folder = colab("04", save_to_drive=True)  # a new runtime, run from the top again
+    ran_every_cell(nb)
+    fit = next(c for c in nb.cells if "model.fit(train" in c.source)
+    said = "".join(o.get("text", "") for o in fit.outputs)
+    assert "Epoch 2/2" in said and "Epoch 1/2" not in said, "resumed after epoch 1"
+    epochs = [line.split(",")[0] for line in (run_dir / "log.csv").read_text().splitlines()]
+    assert epochs[1:] == ["0", "1"]
+    assert not (run_dir / "backup").exists(), "a finished run removes its backup"
+    assert "mixed_precision': True" in text_of(nb) and "jit_compile': True" in text_of(nb)
+    assert not (folder / "outputs").exists(), "nothing written to the runtime's disk"
+
+    for name in ("05", "06"):
+        nb, _ = colab(name, save_to_drive=True)
+        ran_every_cell(nb)
+        assert "Loaded the best model of notebook 04" in text_of(nb), name
+
+
+def test_a_failed_install_stops_with_one_clear_message(colab, monkeypatch, tmp_path):
+    monkeypatch.setenv("UNET_HELPERS_SOURCE", str(tmp_path / "nowhere" / "unet_helpers.whl"))
+    with pytest.raises(CellExecutionError) as failure:
+        colab("01")
+    assert failure.value.ename == "RuntimeError"
+    assert failure.value.evalue == "unet_helpers is not installed (see above)"
+    nb = nbformat.read(next(tmp_path.glob("content*/01_*.ipynb")), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    setup = next(c for c in code if c.source.startswith("# nb:setup"))
+    said = text_of(nb)
+    assert "Could not install the helper package from" in said
+    assert "nowhere/unet_helpers.whl" in said  # pip's own words, its last lines
+    assert "Check that this runtime reaches the internet" in said
+    assert [c.execution_count for c in code if c is not setup] == [None] * (len(code) - 1), \
+        "Run all stops at the setup cell: no NameError in the cells after it"
