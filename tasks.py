@@ -81,6 +81,8 @@ def test(args) -> int:
         str(PYTHON), "-m", "pytest", "tests", "notebooks",
         "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=600",
         "-p", "no:cacheprovider",
+        # two processes; the notebooks stay together, in order, in one of them (conftest.py)
+        "-n", "2", "--dist", "loadgroup", "--durations=15",
     ]
     outputs = RUNS / "test-outputs"
     return subprocess.call(command + args.extra, cwd=ROOT,

@@ -14,6 +14,17 @@ sys.path.insert(0, str(ROOT / "tools"))
 SAMPLE_DIR = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist, run every notebook's cells in one process, in file order.
+
+    nbval runs a notebook cell by cell in one kernel, and notebooks 05 and 06
+    read what notebook 04 saved.
+    """
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group("notebooks"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_keras():
     keras.backend.clear_session()
