@@ -39,7 +39,7 @@ def test_pet_iou_by_hand():
     assert metric_value(mean, TRUTH, PROBS) == pytest.approx((3 / 6 + 10 / 13) / 2)
     dice = uh.SegmentationDice(num_classes=2, class_id=1)
     assert metric_value(dice, TRUTH, PROBS) == pytest.approx(2 * 3 / (2 * 3 + 2 + 1))
-    accuracy = uh.pixel_accuracy(2)
+    accuracy = uh.pixel_accuracy()
     assert metric_value(accuracy, TRUTH, PROBS) == pytest.approx(13 / 16)
 
 
@@ -120,3 +120,59 @@ def test_per_pixel_weights_change_the_loss():
 def test_unknown_loss_is_explained():
     with pytest.raises(ValueError, match="Unknown loss 'focal'"):
         uh.make_loss("focal")
+
+
+def test_per_pixel_weights_count_as_weights_in_the_metrics():
+    weights = np.where(TRUTH[..., 0] == 1, 0.5, 2.0)  # float weights, as with_pixel_weights gives
+    labels = (PROBS[..., 0] > 0.5).astype(int)
+    matrix = np.zeros((2, 2))
+    np.add.at(matrix, (TRUTH[..., 0].astype(int).ravel(), labels.ravel()), weights.ravel())
+    tp, fp, fn = matrix[1, 1], matrix[0, 1], matrix[1, 0]
+    pet = uh.SegmentationIoU(class_id=1)
+    pet.update_state(TRUTH, PROBS, sample_weight=weights)
+    assert float(pet.result()) == pytest.approx(tp / (tp + fp + fn))
+    dice = uh.SegmentationDice(class_id=1)
+    dice.update_state(TRUTH, PROBS, sample_weight=weights)
+    assert float(dice.result()) == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    accuracy = uh.pixel_accuracy()
+    accuracy.update_state(TRUTH, PROBS, sample_weight=weights)
+    assert float(accuracy.result()) == pytest.approx(np.trace(matrix) / matrix.sum())
+
+
+def test_a_threshold_means_the_same_for_logits():
+    logits = np.log(PROBS / (1 - PROBS))
+    for threshold in (0.3, 0.5, 0.75):
+        on_probs = metric_value(uh.SegmentationIoU(class_id=1, threshold=threshold),
+                                TRUTH, PROBS)
+        on_logits = metric_value(uh.SegmentationIoU(class_id=1, threshold=threshold,
+                                                    from_logits=True), TRUTH, logits)
+        assert on_logits == pytest.approx(on_probs), threshold
+        accuracy = uh.pixel_accuracy(threshold=threshold, from_logits=True)
+        assert metric_value(accuracy, TRUTH, logits) == pytest.approx(
+            metric_value(uh.pixel_accuracy(threshold=threshold), TRUTH, PROBS))
+
+
+def test_pixel_accuracy_follows_the_head_not_the_mask_mode():
+    # binary masks, but a two-channel softmax head: accuracy must take the argmax
+    two_channels = np.concatenate([1 - PROBS, PROBS], axis=-1)
+    assert metric_value(uh.pixel_accuracy(channels=2), TRUTH, two_channels) == \
+        pytest.approx(13 / 16)
+    model = uh.build_unet((16, 16, 3), num_classes=2, base_filters=2, depth=1,
+                          output_activation="softmax")
+    uh.compile_model(model, mask_mode="binary")
+    images = np.random.default_rng(0).random((2, 16, 16, 3)).astype("float32")
+    masks = np.random.default_rng(1).integers(0, 2, (2, 16, 16, 1))
+    scores = model.evaluate(images, masks, return_dict=True, verbose=0)
+    expected = (model.predict(images, verbose=0).argmax(-1) == masks[..., 0]).mean()
+    assert scores["pixel_accuracy"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("metric", [
+    uh.SegmentationIoU(num_classes=3, class_id=2, threshold=0.3, from_logits=True, name="a"),
+    uh.SegmentationDice(num_classes=2, class_id=None, threshold=0.7, name="b"),
+])
+def test_metric_settings_survive_a_config_round_trip(metric):
+    again = type(metric).from_config(metric.get_config())
+    for key in ("num_classes", "class_id", "threshold", "from_logits", "name"):
+        assert getattr(again, key) == getattr(metric, key), key
+    assert again.target_class_ids == metric.target_class_ids

@@ -12,6 +12,7 @@ the wheel built from this checkout (``UNET_HELPERS_SOURCE``) and offline.
 import json
 import shutil
 import sysconfig
+import time
 import venv
 from pathlib import Path
 
@@ -99,14 +100,27 @@ def colab(tmp_path, monkeypatch, built_package):
             nb.cells.insert(at, nbformat.v4.new_code_cell(before_training))
         client = NotebookClient(nb, timeout=600, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(folder)}})
+        started = time.perf_counter()
         try:
             client.execute()
         finally:
             nbformat.write(nb, folder / path.name)
+            record(path.name, nb, time.perf_counter() - started, save_to_drive)
         return nb, folder
 
     run.my_drive = my_drive
     return run
+
+
+def record(name, nb, seconds, save_to_drive):
+    """Cells run and seconds per notebook, for the record: a line in runs/opened-alone.jsonl."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ok = sum(1 for c in code if c.execution_count and not any(
+        o.output_type == "error" for o in c.get("outputs", [])))
+    (ROOT / "runs").mkdir(exist_ok=True)
+    with open(ROOT / "runs" / "opened-alone.jsonl", "a") as log:  # one short line: atomic
+        log.write(json.dumps({"notebook": name, "cells_passed": ok, "code_cells": len(code),
+                              "seconds": round(seconds, 1), "drive": save_to_drive}) + "\n")
 
 
 def text_of(nb) -> str:
@@ -119,6 +133,8 @@ def ran_every_cell(nb) -> int:
     assert all(c.execution_count for c in code), "a cell did not run"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
+    failed = [line for line in text_of(nb).splitlines() if line.endswith(": False")]
+    assert not failed, f"a check printed False: {failed}"  # e.g. "Keras and numpy agree: False"
     return len(code)
 
 
@@ -172,7 +188,7 @@ def test_a_failed_install_stops_with_one_clear_message(colab, monkeypatch, tmp_p
     code = [c for c in nb.cells if c.cell_type == "code"]
     setup = next(c for c in code if c.source.startswith("# nb:setup"))
     said = text_of(nb)
-    assert "Could not install the helper package from" in said
+    assert "Installing unet_helpers from" in said and "The install failed. pip said:" in said
     assert "nowhere/unet_helpers.whl" in said  # pip's own words, its last lines
     assert "Check that this runtime reaches the internet" in said
     assert [c.execution_count for c in code if c is not setup] == [None] * (len(code) - 1), \

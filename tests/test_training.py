@@ -19,6 +19,18 @@ def data():
     return profile, train, val
 
 
+@pytest.fixture(scope="module")
+def tiny():
+    """Small images and a small network for tests of the machinery, not of learning."""
+    profile = uh.get_profile("smoke")
+    profile = type(profile)(**{**profile.as_dict(), "image_size": 32, "base_filters": 4,
+                               "depth": 2})
+    options = dict(source="generated", image_size=32, verbose=False)
+    train = uh.load_pets("train", batch_size=4, augment=True, **options)
+    val = uh.load_pets("validation", batch_size=8, limit=16, **options)
+    return profile, train, val
+
+
 def small_model(profile, **kwargs):
     model = uh.build_unet((profile.image_size, profile.image_size, 3),
                           base_filters=profile.base_filters, depth=profile.depth,
@@ -48,8 +60,8 @@ class Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt("simulated interruption")
 
 
-def test_interrupted_fit_resumes_from_backup(data, tmp_path):
-    profile, train, val = data
+def test_interrupted_fit_resumes_from_backup(tiny, tmp_path):
+    profile, train, val = tiny
     model = small_model(profile)
     callbacks = uh.make_callbacks(tmp_path)
     with pytest.raises(KeyboardInterrupt):
@@ -66,8 +78,8 @@ def test_interrupted_fit_resumes_from_backup(data, tmp_path):
     assert (tmp_path / "best.keras").exists()
 
 
-def test_saved_model_reloads_without_custom_objects(data, tmp_path):
-    profile, train, val = data
+def test_saved_model_reloads_without_custom_objects(tiny, tmp_path):
+    profile, train, val = tiny
     model = small_model(profile, output_activation="linear")
     model.fit(train, epochs=1, steps_per_epoch=2, verbose=0)
     path = tmp_path / "model.keras"
@@ -104,8 +116,8 @@ def test_strategy_and_speedups_on_cpu(monkeypatch):
         assert keras.mixed_precision.global_policy().name == "float32"
 
 
-def test_unknown_length_cannot_become_a_negative_schedule(data):
-    profile, train, _ = data
+def test_unknown_length_cannot_become_a_negative_schedule(tiny):
+    profile, train, _ = tiny
     filtered = train.unbatch().filter(lambda image, mask: True).batch(4)
     assert int(filtered.cardinality()) < 0
     with pytest.raises(ValueError, match="count_batches"):
@@ -146,8 +158,8 @@ def test_weight_decay_switches_to_adamw(data):
     assert type(model.optimizer).__name__ == "Adam"
 
 
-def test_time_limit_stops_training(data):
-    profile, train, _ = data
+def test_time_limit_stops_training(tiny):
+    profile, train, _ = tiny
     model = small_model(profile)
     history = model.fit(train, epochs=5, steps_per_epoch=1, verbose=0,
                         callbacks=[training.TimeLimit(minutes=0)])

@@ -38,7 +38,8 @@ README = ROOT / "README.md"
 
 # The one place that names the repository and the release that Colab installs.
 REPOSITORY = "unet-tutorials/unet-collection"
-VERSION = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+VERSION = re.search(r'^__version__ = "([^"]+)"', (ROOT / "unet_helpers" / "__init__.py")
+                    .read_text(), re.M)[1]
 RELEASE = f"v{VERSION}"  # a maintainer pushes this tag with every release (README)
 PACKAGE_SOURCE = f"unet_helpers @ git+https://github.com/{REPOSITORY}@{RELEASE}"
 SOURCE_ENV_VAR = "UNET_HELPERS_SOURCE"  # overrides PACKAGE_SOURCE (tests: a local wheel)
@@ -65,19 +66,21 @@ if importlib.util.find_spec("unet_helpers") is None:
     else:  # opened alone, e.g. in Colab: install the helpers from the repository
         SOURCE = os.environ.get("{SOURCE_ENV_VAR}") or (  # the release, from GitHub
             "{PACKAGE_SOURCE}")
+        print(f"Installing unet_helpers from {{SOURCE}} ...")
         pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", SOURCE],
                              capture_output=True, text=True)
         if pip.returncode:
-            print(f"Could not install the helper package from {{SOURCE}}. pip said:\\n  "
-                  + "\\n  ".join(pip.stderr.strip().splitlines()[-4:]) + "\\nCheck that "
-                  "this runtime reaches the internet, then run this cell again; or upload "
-                  "the repository's unet_helpers/ folder next to this notebook, or clone "
-                  "the repository and open the notebook from its notebooks/ folder.")
+            said = [line for line in pip.stderr.splitlines() if line.strip()]
+            said = [line for line in said if "rror" in line or "fatal" in line] or said[-4:]
+            print("The install failed. pip said:\\n  " + "\\n  ".join(said[-6:]) + "\\n"
+                  "Check that this runtime reaches the internet and run this cell again; or "
+                  "upload the repository's unet_helpers/ folder next to this notebook; or "
+                  "clone the repository and open the notebook from its notebooks/ folder.")
             raise RuntimeError("unet_helpers is not installed (see above)") from None
         importlib.invalidate_caches()
 
 import unet_helpers as uh
-uh.paths.colab_outputs(SAVE_TO_DRIVE)"""
+OUTPUTS = uh.paths.colab_outputs(SAVE_TO_DRIVE)  # in Colab: where files go"""
 
 DEVICE_TEMPLATE = f"""\
 {DEVICE_MARK} (shared cell) What runs this notebook, and at which size (UNET_PROFILE)?

@@ -23,17 +23,17 @@ import tensorflow as tf
 
 
 def _float32_dtypes(config):
-    """The same layer configs with every mixed-precision dtype policy set to float32."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "DTypePolicy" and "mixed" in str(
-                config.get("config", {}).get("name", "")):
-            return "float32"
-        return {key: _float32_dtypes(value) for key, value in config.items()}
+    """The same layer configs with every mixed-precision ``dtype`` set to float32."""
     if isinstance(config, list):
         return [_float32_dtypes(value) for value in config]
-    if isinstance(config, str) and config.startswith("mixed_"):
-        return "float32"
-    return config
+    if not isinstance(config, dict):
+        return config
+    changed = {key: _float32_dtypes(value) for key, value in config.items()}
+    dtype = config.get("dtype")
+    name = dtype.get("config", {}).get("name", "") if isinstance(dtype, dict) else dtype
+    if isinstance(name, str) and name.startswith("mixed_"):
+        changed["dtype"] = "float32"
+    return changed
 
 
 def float32_copy(model: keras.Model) -> keras.Model:

@@ -22,6 +22,7 @@ import tensorflow as tf
 from PIL import Image
 
 from .data.images import IMAGE_SUFFIXES, read_photo
+from .metrics import score_cut
 from .model import head_gives_logits
 
 _ANY_SIZE = weakref.WeakKeyDictionary()  # model -> its (None, None, C) twin
@@ -110,8 +111,7 @@ def _check_size(shape, depth, working=None):
 
 def _scores_to_labels(scores: np.ndarray, threshold: float, from_logits: bool) -> np.ndarray:
     if scores.shape[-1] == 1:
-        cut = math.log(threshold / (1 - threshold)) if from_logits else threshold
-        return (scores[..., 0] > cut).astype(np.uint8)
+        return (scores[..., 0] > score_cut(threshold, from_logits)).astype(np.uint8)
     return scores.argmax(axis=-1).astype(np.uint8)
 
 

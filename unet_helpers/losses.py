@@ -8,6 +8,14 @@ spread evenly over its pixels. ``from_logits`` must match the model's head:
 
 All classes are registered, so a saved ``.keras`` model that uses them loads
 without ``custom_objects``.
+
+Why not ``keras.losses.Dice``: it has no ``from_logits``, returns one value
+per image (so per-pixel weights cannot apply), and has no smoothing term, so
+an image without a pet that the model rightly leaves empty costs the full
+loss of 1 instead of 0. The cross-entropy itself is Keras's
+(``binary_crossentropy`` / ``sparse_categorical_crossentropy``). Every loss
+computes in float32, also under mixed precision, and runs under XLA and
+``tf.distribute`` (tests/test_gpu_settings.py).
 """
 
 from __future__ import annotations

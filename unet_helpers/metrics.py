@@ -24,6 +24,8 @@ The numpy functions at the end compute the same numbers for evaluation.
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 from keras import ops
@@ -31,11 +33,15 @@ from keras import ops
 PACKAGE = "unet_helpers"
 
 
+def score_cut(threshold=0.5, from_logits=False) -> float:
+    """The threshold on the head's own scale: a probability, or its logit."""
+    return math.log(threshold / (1 - threshold)) if from_logits else threshold
+
+
 def predicted_labels(y_pred, threshold=0.5, from_logits=False):
     """Hard labels (batch, H, W) from scores (batch, H, W, C): threshold or argmax."""
     if y_pred.shape[-1] == 1:
-        cut = 0.0 if from_logits else threshold
-        return ops.cast(y_pred[..., 0] > cut, "int32")
+        return ops.cast(y_pred[..., 0] > score_cut(threshold, from_logits), "int32")
     return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
 
 
@@ -57,8 +63,10 @@ class SegmentationIoU(keras.metrics.IoU):
         kwargs.pop("sparse_y_true", None), kwargs.pop("sparse_y_pred", None)
         kwargs.pop("ignore_class", None), kwargs.pop("axis", None)
         targets = list(range(num_classes)) if class_id is None else [class_id]
+        # float32 counts: Keras's default int64 would cut per-pixel weights such as 0.5 to 0
         super().__init__(num_classes=num_classes, target_class_ids=targets, name=name,
-                         dtype=dtype, sparse_y_true=True, sparse_y_pred=True, **kwargs)
+                         dtype=dtype or "float32", sparse_y_true=True, sparse_y_pred=True,
+                         **kwargs)
         self.class_id, self.threshold, self.from_logits = class_id, threshold, from_logits
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -110,30 +118,46 @@ class SegmentationDice(SegmentationIoU):
         return ops.sum(score * present) / ops.maximum(ops.sum(present), 1.0)
 
 
-def pixel_accuracy(num_classes: int = 2, *, threshold: float = 0.5, from_logits: bool = False,
+def pixel_accuracy(channels: int = 1, *, threshold: float = 0.5, from_logits: bool = False,
                    name: str = "pixel_accuracy") -> keras.metrics.Metric:
     """Share of pixels labelled right: Keras's own accuracy metrics, per pixel.
 
-    Misleading alone, since background dominates. One channel: ``BinaryAccuracy``
-    at the threshold (0 for logits); several: ``SparseCategoricalAccuracy``.
+    Misleading alone, since background dominates. ``channels`` is what the
+    head outputs: one (sigmoid or logit) gives ``BinaryAccuracy`` at the
+    threshold, several give ``SparseCategoricalAccuracy`` (the argmax).
     """
-    if num_classes == 2:
-        return keras.metrics.BinaryAccuracy(name=name, threshold=0.0 if from_logits
-                                            else threshold)
+    if channels == 1:
+        return keras.metrics.BinaryAccuracy(name=name, threshold=score_cut(threshold,
+                                                                           from_logits))
     return keras.metrics.SparseCategoricalAccuracy(name=name)
 
 
-def segmentation_metrics(mask_mode: str = "binary", *, from_logits: bool = False) -> list:
-    """The metrics the notebooks track: pet IoU, mean IoU, pet Dice, pixel accuracy."""
+def segmentation_metrics(mask_mode: str = "binary", *, from_logits: bool = False,
+                         channels: int | None = None) -> list:
+    """The metrics the notebooks track: pet IoU, mean IoU, pet Dice, pixel accuracy.
+
+    ``channels``: how many scores the head gives per pixel (default: one for
+    binary masks, three for trimaps).
+    """
     classes = 2 if mask_mode == "binary" else 3
     pet = 1 if mask_mode == "binary" else 0
     common = {"num_classes": classes, "from_logits": from_logits}
+    channels = channels or (1 if mask_mode == "binary" else 3)
     return [
         SegmentationIoU(class_id=pet, name="pet_iou", **common),
         SegmentationIoU(name="mean_iou", **common),
         SegmentationDice(class_id=pet, name="pet_dice", **common),
-        pixel_accuracy(**common),
+        pixel_accuracy(channels, from_logits=from_logits),
     ]
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PixelAccuracy(keras.metrics.BinaryAccuracy):
+    """Only for loading models saved by unet_helpers 0.1: use :func:`pixel_accuracy`."""
+
+    def __init__(self, num_classes=2, threshold=0.5, from_logits=False, name=None, **kwargs):
+        super().__init__(name=name or "pixel_accuracy",
+                         threshold=score_cut(threshold, from_logits), **kwargs)
 
 
 # numpy versions, for evaluation and for checking the metrics above by hand

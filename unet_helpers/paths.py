@@ -22,6 +22,7 @@ def output_dir(*parts: str) -> Path:
 
 DRIVE_ENV_VAR = "UNET_DRIVE_MOUNT"
 DRIVE_FOLDER = "unet-tutorials"  # under "My Drive"
+_DRIVE_OUTPUTS = None  # the outputs folder on Drive, once colab_outputs has chosen it
 
 
 def in_colab() -> bool:
@@ -42,24 +43,33 @@ def colab_outputs(save_to_drive: bool) -> Path | None:
     (checkpoints, logs, ``best.keras``, the backup that lets training resume)
     go to ``My Drive/unet-tutorials/outputs``, where notebook 05 finds notebook
     04's model in another runtime. The dataset stays on the runtime's own disk:
-    reading thousands of small files from Drive is many times slower.
-    Returns the outputs folder in Colab, None elsewhere.
+    reading thousands of small files from Drive is many times slower. A
+    ``UNET_OUTPUT_DIR`` set by the user wins over both. Returns the outputs
+    folder in Colab, None elsewhere.
     """
+    global _DRIVE_OUTPUTS
+    chosen = os.environ.get(OUTPUT_ENV_VAR)
     if not in_colab():
+        if save_to_drive:
+            print(f"SAVE_TO_DRIVE is for Colab; here outputs go to {output_dir().resolve()}.")
         return None
+    if chosen and chosen != _DRIVE_OUTPUTS:  # the user's own choice
+        print(f"Colab: outputs go to {chosen} (set by {OUTPUT_ENV_VAR}).")
+        return Path(chosen)
     if not save_to_drive:
-        folder = Path(os.environ.get(OUTPUT_ENV_VAR) or "outputs").resolve()
-        print(f"Colab: outputs go to {folder} on this runtime and vanish with it. To keep them "
-              "(and let notebooks 05-06 use notebook 04's model), set SAVE_TO_DRIVE = True in "
-              "the first code cell and run it again.")
+        os.environ.pop(OUTPUT_ENV_VAR, None)  # Drive was on in an earlier run of the cell
+        folder = output_dir().resolve()
+        print(f"Colab: outputs go to {folder} on this runtime and vanish with it. To keep "
+              "them (and let notebooks 05-06 use notebook 04's model), set SAVE_TO_DRIVE = "
+              "True in the first code cell and run it again.")
         return folder
     from google.colab import drive
 
     mount = Path(os.environ.get(DRIVE_ENV_VAR) or "/content/drive")
     drive.mount(str(mount))
-    folder = mount / "MyDrive" / DRIVE_FOLDER / "outputs"
-    folder.mkdir(parents=True, exist_ok=True)
-    os.environ[OUTPUT_ENV_VAR] = str(folder)
+    _DRIVE_OUTPUTS = str(mount / "MyDrive" / DRIVE_FOLDER / "outputs")
+    os.environ[OUTPUT_ENV_VAR] = _DRIVE_OUTPUTS
+    folder = output_dir().resolve()
     print(f"Colab: outputs go to Google Drive, {folder} (kept across runtimes). The dataset "
           "stays on this runtime's disk, where reading it is much faster.")
     return folder

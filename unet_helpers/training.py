@@ -74,7 +74,7 @@ def use_gpu_speedups(enable: bool | None = None, *, strategy=None):
     float16, which a GPU's tensor cores do several times faster, with half the
     activation memory; Keras then scales the loss so that small float16
     gradients do not round to zero, and the head stays float32. A layer takes
-    the policy in force when it is *built*, so the model keeps it after the
+    the policy in force when it is *created*, so the model keeps it after the
     ``with`` block, while models built later are float32 again.
 
     XLA compiles each training step into fused kernels. It is left off under a
@@ -119,7 +119,8 @@ def compile_model(model: keras.Model, *, mask_mode: str = "binary",
         optimizer=(keras.optimizers.AdamW(rate, weight_decay=weight_decay) if weight_decay
                    else keras.optimizers.Adam(rate)),
         loss=make_loss(loss, from_logits=from_logits),
-        metrics=segmentation_metrics(mask_mode, from_logits=from_logits),
+        metrics=segmentation_metrics(mask_mode, from_logits=from_logits,
+                                     channels=model.output_shape[-1]),
         jit_compile=jit_compile,
     )
     return model
