@@ -17,9 +17,9 @@ importing TensorFlow, building the model and predicting one batch of zeros
 (TensorFlow sets up its kernels and buffers then, whatever N is). The images are generated pets
 (``uh.load_pets(source="generated")``, its 60 test images repeated to reach N):
 only those 60 are cached, the rest is made on the fly, so the input pipeline
-does not grow with N either. (Notebook 05's real split is cached by
-``load_pets`` as uint8: N x H x W x 4 bytes, about 0.96 GB for 3,669 photos
-at 256 px, which this script reports alongside but does not allocate.)
+does not grow with N either. (Notebook 05 reads its split with
+``cache=False`` for the same reason: ``load_pets``' cache would keep the photos
+as uint8, N x H x W x 4 bytes, about 0.96 GB for 3,669 photos at 256 px.)
 
 ``--compare-old N`` also measures the old way for one N: ``predict_dataset``
 (every photo, mask and score kept in float32) and the whole-array functions.

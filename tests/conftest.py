@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 SAMPLE_DIR = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist, run every notebook's cells in one process, in file order.
 
