@@ -178,10 +178,11 @@ def main(argv=None) -> int:
             print(f"N={r['n']}: {r['above_baseline_mb']} MB above the baseline, {verdict} the "
                   f"{LIMIT_MB} MB goal.")
     cache_mb = max(r["n"] for r in rows) * args.image_size ** 2 * 4 / 2**20
-    print(f"Not measured here: load_pets's cache of a real split (uint8 photo and mask) "
-          f"holds {cache_mb:.0f} MB for N={max(r['n'] for r in rows)} at {args.image_size} px.")
+    print(f"Notebook 05 reads its split with cache=False: load_pets's cache (uint8 photo and "
+          f"mask) would hold {cache_mb:.0f} MB more for N={max(r['n'] for r in rows)} at "
+          f"{args.image_size} px.")
 
-    import tensorflow as tf  # only for the version in the record
+    from importlib.metadata import version  # TensorFlow's, for the record
 
     record = {
         "image_size": args.image_size, "batch_size": args.batch_size,
@@ -195,7 +196,7 @@ def main(argv=None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
                    f"{os.getloadavg()[0]:.1f} at the end (shared machines slow the timings, "
                    "not the memory)",
-        "tensorflow": tf.__version__, "date": datetime.date.today().isoformat(),
+        "tensorflow": version("tensorflow"), "date": datetime.date.today().isoformat(),
         "command": "benchmarks/eval_memory.py " + " ".join(argv),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
