@@ -59,6 +59,19 @@ def save_keras(model: keras.Model, path) -> Path:
     return path
 
 
+def load_keras(path) -> keras.Model:
+    """``keras.models.load_model``, without a warning that does not concern a reloaded model.
+
+    A model trained with mixed precision saves its loss-scaling optimizer, which
+    Keras 3 does not rebuild on loading: it warns that it skips the optimizer's
+    variables. Predicting and evaluating do not use them; only training on from
+    the reloaded model starts with fresh Adam statistics.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        return keras.models.load_model(path)
+
+
 @contextlib.contextmanager
 def _quiet():
     """Hide TensorFlow's progress lines while exporting ("Assets written to ...")."""

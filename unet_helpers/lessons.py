@@ -17,6 +17,7 @@ import numpy as np
 from . import viz
 from .data import load_pets
 from .evaluation import probabilities
+from .export import load_keras
 from .metrics import labels_from_scores
 from .model import head_gives_logits
 from .training import count_batches, profile_model, use_gpu_speedups
@@ -82,7 +83,7 @@ def best_or_quick_model(run_dir, profile, source: str) -> keras.Model:
     if checkpoint.exists():
         print(f"Loaded the best model of notebook 04 from {checkpoint.parent.name}/"
               f"{checkpoint.name} (profile {profile.name!r}).")
-        return keras.models.load_model(checkpoint)
+        return load_keras(checkpoint)
     print(f"No checkpoint {checkpoint.name} in {run_dir}: notebook 04 has not been run with "
           f"profile {profile.name!r} yet.\nTraining a quick stand-in model instead (run "
           "notebook 04 first for a better one) ...")
