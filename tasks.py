@@ -81,7 +81,7 @@ def test(args) -> int:
         str(PYTHON), "-m", "pytest", "tests", "notebooks",
         "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=600",
         "-p", "no:cacheprovider",
-        # two processes; the notebooks stay together, in order, in one of them (conftest.py)
+        # two processes; the notebooks, and each test module, stay together (conftest.py)
         "-n", "2", "--dist", "loadgroup", "--durations=15",
     ]
     outputs = RUNS / "test-outputs"

@@ -16,14 +16,15 @@ SAMPLE_DIR = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist, run every notebook's cells in one process, in file order.
+    """Under pytest-xdist, keep what belongs together in one process, in order.
 
     nbval runs a notebook cell by cell in one kernel, and notebooks 05 and 06
-    read what notebook 04 saved.
+    read what notebook 04 saved: all notebooks form one group. A test module
+    is a group too, so its module-scoped fixtures (a trained model) are made once.
     """
     for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group("notebooks"))
+        group = "notebooks" if item.path.suffix == ".ipynb" else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
