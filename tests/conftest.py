@@ -25,6 +25,10 @@ def pytest_collection_modifyitems(items):
     for item in items:
         group = "notebooks" if item.path.suffix == ".ipynb" else item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))
+    # the longest groups first, so that the two processes finish at about the same time
+    first = {"test_opened_alone": 0, "notebooks": 1}
+    items.sort(key=lambda item: first.get(
+        "notebooks" if item.path.suffix == ".ipynb" else item.path.stem, 2))
 
 
 @pytest.fixture(autouse=True)

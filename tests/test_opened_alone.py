@@ -155,7 +155,10 @@ def test_notebooks_01_to_03_install_themselves_and_run(colab):
         nb, folder = colab(name)
         ran_every_cell(nb)
         assert "Colab: outputs go to" in text_of(nb) and "vanish with it" in text_of(nb)
-        assert not (folder / "unet_helpers").exists(), "installed, not copied in"
+        runtime = folder.parent / folder.name.replace("content", "runtime")
+        installed = next(runtime.glob("lib/python*/site-packages/unet_helpers"))
+        assert not installed.is_symlink() and (installed / "data" / "images.py").exists(), \
+            "the setup cell installed the whole package into the new runtime"
 
 
 def test_training_on_drive_resumes_and_later_notebooks_load_its_model(colab):
