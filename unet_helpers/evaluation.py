@@ -273,11 +273,9 @@ class Accumulator:
         truths = np.asarray(truths).astype(np.uint8)
         if self.matrix is None:
             self._start(scores.shape[-1], *truths.shape[1:3])
+        labels = labels_from_scores(scores, self.threshold).astype(np.uint8)
         if scores.shape[-1] == 1:
-            labels = (scores[..., 0] > self.threshold).astype(np.uint8)
             self._sweep(truths, scores[..., 0])
-        else:
-            labels = scores.argmax(axis=-1).astype(np.uint8)
         self.matrix += confusion_matrix(truths, labels, self.num_classes)
         ious = per_image_iou(truths, labels, self.class_id).astype(np.float32)
         index = np.arange(self.count, self.count + len(ious), dtype=np.int64)
