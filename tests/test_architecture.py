@@ -29,6 +29,7 @@ def test_the_import_contracts_hold():
     ("metrics.py", "from . import evaluation", "unet_helpers.metrics -> unet_helpers.evaluation"),
     ("training.py", "from .lessons import best_or_quick_model",
      "unet_helpers.training -> unet_helpers.lessons"),
+    ("losses.py", "import tensorflow as tf", "unet_helpers.losses -> tensorflow"),
 ])
 def test_an_upward_import_or_a_circle_fails_and_is_named(tmp_path, module, planted, named):
     shutil.copy(ROOT / "pyproject.toml", tmp_path)

@@ -50,3 +50,33 @@ def test_results_script_needs_a_folder_for_directory(capsys):
     with pytest.raises(SystemExit):
         results.main(["--source", "directory"])
     assert "needs --pets-dir" in capsys.readouterr().err
+
+
+def test_gpu_check_runs_the_keras_only_layers_under_each_policy(tmp_path):
+    """benchmarks/gpu_check.py at smoke sizes, on this CPU with the TensorFlow backend.
+
+    Eager, to stay quick: the metrics under XLA are tested in test_gpu_settings.py.
+    """
+    import os
+    import subprocess
+
+    out = tmp_path / "gpu_check.json"
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--smoke",
+                           "--policies", "float32", "mixed_float16", "--epochs", "1", "--eager",
+                           "--out", str(out)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["backend"] == "tensorflow"
+    # only the Keras-only layers were loaded: no tf.data, no training helpers
+    assert report["package_modules_loaded"] == sorted([
+        "unet_helpers", "unet_helpers.blocks", "unet_helpers.data",
+        "unet_helpers.data.generated", "unet_helpers.losses", "unet_helpers.metrics",
+        "unet_helpers.model", "unet_helpers.profiles"])
+    float32, mixed = report["runs"]
+    assert float32["conv_compute_dtypes"] == ["float32"]
+    assert mixed["conv_compute_dtypes"] == ["float16"] and mixed["weight_dtypes"] == ["float32"]
+    assert mixed["head_compute_dtype"] == "float32" and mixed["output_dtype"] == "float32"
+    for run in report["runs"]:
+        assert run["problems"] == [] and run["largest_gap"] < 1e-3
+        assert run["train_images_per_s"] > 0
