@@ -178,3 +178,93 @@ def test_nearest_valid_sizes():
     assert nearest_valid_sizes(500, 4) == (496, 512)
     assert nearest_valid_sizes(5, 4) == (16, 16)
     assert nearest_valid_sizes(64, 3) == (64, 64)
+
+
+# --- the 2015 paper's unpadded U-Net -------------------------------------------------
+
+def test_valid_padding_gives_the_papers_572_to_388():
+    from unet_helpers.model import stage_table, valid_output_size
+
+    model = build_unet((572, 572, 1), num_classes=2, batch_norm=False, padding="valid")
+    assert model.output_shape == (None, 388, 388, 2)
+    assert model.layers[-1].activation.__name__ == "softmax"
+    # the paper's Figure 1: 568 before the first pooling, 28 x 28 x 1024 at the bottom
+    assert model.get_layer("enc1_relu2").output.shape[1:3] == (568, 568)
+    shapes = {row["stage"]: row["output_shape"][1:] for row in stage_table(model)}
+    assert shapes["bridge"] == (28, 28, 1024)
+    assert [shapes[f"dec{i}"][:2] for i in (1, 2, 3, 4)] == [(52, 52), (100, 100),
+                                                            (196, 196), (388, 388)]
+    # crop and copy: 64 -> 56, 136 -> 104, 280 -> 200, 568 -> 392
+    crops = [model.get_layer(f"dec{i}_crop").output.shape[1] for i in (1, 2, 3, 4)]
+    assert crops == [56, 104, 200, 392]
+    # padding changes no weight: the paper's net has the seed's convolutions, minus batch norm
+    assert model.count_params() == build_unet((512, 512, 1), num_classes=2,
+                                              batch_norm=False).count_params() == 31_030_658
+    assert valid_output_size(572) == 388 and valid_output_size(188) == 4
+    assert valid_output_size(92, depth=2) == 52
+
+
+@pytest.mark.parametrize("shape, words", [
+    ((512, 512, 3), ["512", "508 or 524"]),
+    ((100, 100, 3), ["100", "188"]),
+    ((None, None, 3), ["fixed height and width"]),
+])
+def test_valid_padding_rejects_sizes_it_cannot_use(shape, words):
+    with pytest.raises(ValueError) as error:
+        build_unet(shape, padding="valid")
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_unknown_padding_is_named():
+    with pytest.raises(ValueError, match="'same', 'valid'"):
+        build_unet((64, 64, 3), padding="full")
+
+
+# --- receptive field -------------------------------------------------------------------
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4, 5])
+def test_receptive_field_follows_the_hand_formula(depth):
+    from unet_helpers.model import classic_receptive_field, receptive_fields
+
+    model = build_unet((2**depth * 2, 2**depth * 2, 3), base_filters=1, depth=depth)
+    rows = receptive_fields(model)
+    assert rows[-1] == {"stage": "head", "field": classic_receptive_field(depth), "jump": 1.0}
+    assert classic_receptive_field(4) == 200
+    # pooling widens the view: each encoder stage sees more than twice as far as the last
+    encoders = [row["field"] for row in rows if row["stage"].startswith("enc")]
+    assert all(b > 2 * a for a, b in zip(encoders, encoders[1:]))
+
+
+def _columns_seen(model, size):
+    """For each output column of the middle row: how many input columns can change it."""
+    for weight in model.weights:  # positive kernels, zero biases: nothing cancels out
+        weight.assign(np.full(weight.shape, 0.3 if len(weight.shape) > 1 else 0.0, "float32"))
+    row = size // 2
+    spikes = np.zeros((size, size, size, 1), "float32")
+    spikes[np.arange(size), row, np.arange(size), 0] = 1.0  # one spike per image
+    out = model.predict(spikes, batch_size=32, verbose=0)
+    scale = size // out.shape[1]
+    seen = out[:, row // scale, :, :].max(axis=-1) != 0  # [spike column, output column]
+    middle = out.shape[2] // 4, 3 * out.shape[2] // 4
+    return seen[:, middle[0]:middle[1]].sum(axis=0)
+
+
+def test_receptive_field_is_what_one_output_pixel_really_sees():
+    """Put a spike at each column of one row and count which inputs reach each output."""
+    from unet_helpers.model import receptive_fields
+
+    depth, size = 3, 128
+    model = build_unet((size, size, 1), base_filters=1, depth=depth, batch_norm=False,
+                       output_activation="linear")
+    fields = {row["stage"]: row["field"] for row in receptive_fields(model)}
+    # down to the bridge the formula is exact: every pixel sees the same width
+    for layer in ("enc1_pool", "enc2_pool", "enc3_pool", "bridge_relu2"):
+        part = keras.Model(model.input, model.get_layer(layer).output)
+        widths = _columns_seen(part, size)
+        assert widths.min() == widths.max() == fields[layer.split("_")[0]], layer
+    # after upsampling, neighbours share a field, so widths depend on the position and
+    # the formula is a floor that the widest pixels pass by less than one coarse step
+    widths = _columns_seen(model, size)
+    assert fields["head"] <= widths.max() < fields["head"] + 2 ** depth
+    assert widths.min() > 0.75 * fields["head"]

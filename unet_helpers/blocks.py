@@ -14,6 +14,7 @@ from __future__ import annotations
 from keras import layers
 
 UPSAMPLING_MODES = ("transpose", "resize")
+PADDINGS = ("same", "valid")
 
 
 def _named(name, suffix):
@@ -22,12 +23,14 @@ def _named(name, suffix):
 
 def conv_block(
     inputs, num_filters: int, *, batch_norm: bool = True, dropout: float = 0.0, name=None,
-    bn_momentum: float = 0.99,
+    bn_momentum: float = 0.99, padding: str = "same",
 ):
     """Two 3x3 convolutions, each followed by batch normalization and ReLU.
 
     ``padding="same"`` keeps height and width, so only the channel count
-    changes: ``(H, W, C) -> (H, W, num_filters)``. With ``batch_norm=False`` the
+    changes: ``(H, W, C) -> (H, W, num_filters)``. ``padding="valid"`` (the
+    2015 paper's choice) pads nothing, so each convolution loses one pixel on
+    every side: ``(H, W, C) -> (H - 4, W - 4, num_filters)``. With ``batch_norm=False`` the
     normalization layers are left out; ``dropout > 0`` adds a ``Dropout``
     layer at the end of the block. ``bn_momentum`` is how slowly batch
     normalization's running statistics follow the batches (Keras's default,
@@ -36,7 +39,7 @@ def conv_block(
     """
     x = inputs
     for i in (1, 2):
-        x = layers.Conv2D(num_filters, 3, padding="same", name=_named(name, f"conv{i}"))(x)
+        x = layers.Conv2D(num_filters, 3, padding=padding, name=_named(name, f"conv{i}"))(x)
         if batch_norm:
             x = layers.BatchNormalization(momentum=bn_momentum, name=_named(name, f"bn{i}"))(x)
         x = layers.Activation("relu", name=_named(name, f"relu{i}"))(x)
@@ -47,7 +50,7 @@ def conv_block(
 
 def encoder_block(
     inputs, num_filters: int, *, batch_norm: bool = True, dropout: float = 0.0, name=None,
-    bn_momentum: float = 0.99,
+    bn_momentum: float = 0.99, padding: str = "same",
 ):
     """A conv block followed by 2x2 max pooling.
 
@@ -56,7 +59,7 @@ def encoder_block(
     width and goes on to the next, deeper block.
     """
     skip = conv_block(inputs, num_filters, batch_norm=batch_norm, dropout=dropout, name=name,
-                      bn_momentum=bn_momentum)
+                      bn_momentum=bn_momentum, padding=padding)
     pooled = layers.MaxPool2D((2, 2), name=_named(name, "pool"))(skip)
     return skip, pooled
 
@@ -91,16 +94,33 @@ def decoder_block(
     dropout: float = 0.0,
     name=None,
     bn_momentum: float = 0.99,
+    padding: str = "same",
 ):
     """Upsample, concatenate the encoder's skip features, then a conv block.
 
     The skip connection brings back the fine detail that pooling threw away;
     the conv block mixes it with the coarse, semantic features from below.
+    With ``padding="valid"`` the skip features are larger than the upsampled
+    ones, so their centre is cut out first: the paper's "copy and crop".
     """
     x = upsample(inputs, num_filters, upsampling, name=name)
+    if padding == "valid":
+        skip_features = crop_to(skip_features, x, name=_named(name, "crop"))
     x = layers.Concatenate(name=_named(name, "concat"))([x, skip_features])
     return conv_block(x, num_filters, batch_norm=batch_norm, dropout=dropout, name=name,
-                      bn_momentum=bn_momentum)
+                      bn_momentum=bn_momentum, padding=padding)
 
 
-__all__ = ["conv_block", "encoder_block", "decoder_block", "upsample", "UPSAMPLING_MODES"]
+def crop_to(features, reference, name=None):
+    """The centre of ``features`` with the height and width of ``reference`` (static sizes)."""
+    (height, width), (target_h, target_w) = features.shape[1:3], reference.shape[1:3]
+    if None in (height, width, target_h, target_w):
+        raise ValueError("Cropping skip features needs fixed image sizes: "
+                         "padding='valid' does not take height or width None.")
+    top, left = (height - target_h) // 2, (width - target_w) // 2
+    return layers.Cropping2D(((top, height - target_h - top), (left, width - target_w - left)),
+                             name=name)(features)
+
+
+__all__ = ["conv_block", "encoder_block", "decoder_block", "upsample", "crop_to",
+           "UPSAMPLING_MODES", "PADDINGS"]

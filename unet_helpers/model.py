@@ -8,12 +8,13 @@ seed tutorial's network: four encoder blocks (64, 128, 256, 512 filters), a
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import keras
 from keras import layers
 
-from .blocks import UPSAMPLING_MODES, conv_block, decoder_block, encoder_block
+from .blocks import PADDINGS, UPSAMPLING_MODES, conv_block, decoder_block, encoder_block
 
 OUTPUT_ACTIVATIONS = ("auto", "sigmoid", "softmax", "linear")
 
@@ -58,7 +59,31 @@ def check_input_size(height, width, depth: int = 4) -> None:
             )
 
 
-def _check_input_shape(input_shape, depth: int) -> tuple:
+def valid_output_size(size: int, depth: int = 4) -> int:
+    """The output size of an unpadded ("valid") U-Net for an input of ``size`` pixels.
+
+    Each 3x3 convolution without padding loses 2 pixels, so every conv block
+    loses 4; every pooling must halve an even size. The 2015 paper's
+    ``572 -> 388`` is ``valid_output_size(572, 4)``. Raises ``ValueError``
+    naming the nearest sizes that work when ``size`` does not.
+    """
+    step = 2**depth
+    shrink = 4 * (step - 1)  # what the conv blocks on one side of the U take, in input pixels
+    bridge_in, rest = divmod(size - shrink, step)  # a size that works is step * k + shrink
+    smallest = 8  # the bridge leaves k - 4 pixels; fewer than 4 vanish on the way up
+    if rest or bridge_in < smallest:
+        sizes = [step * k + shrink for k in (bridge_in, bridge_in + 1) if k >= smallest]
+        if not sizes:
+            sizes = [step * smallest + shrink]
+        raise ValueError(
+            f"Input size {size} does not fit an unpadded U-Net of depth {depth}: every "
+            f"pooling needs an even size and the output must keep some pixels. "
+            f"Use {' or '.join(map(str, sizes))} (sizes {step}*k + {shrink}; "
+            f"the paper uses 572 with depth 4).")
+    return step * (bridge_in - 4) - shrink
+
+
+def _check_input_shape(input_shape, depth: int, padding: str = "same") -> tuple:
     try:
         shape = tuple(input_shape)
     except TypeError:
@@ -76,7 +101,15 @@ def _check_input_shape(input_shape, depth: int) -> tuple:
             f"{shape}. Leave the batch size out: Keras adds it."
         )
     height, width, channels = shape
-    check_input_size(height, width, depth)
+    if padding == "valid":
+        for size in (height, width):
+            if not _is_int(size):
+                raise ValueError(
+                    f"padding='valid' needs a fixed height and width, got {shape}: the "
+                    "skip connections are cropped to sizes known when the model is built.")
+            valid_output_size(size, depth)
+    else:
+        check_input_size(height, width, depth)
     if not _is_int(channels) or channels < 1:
         raise ValueError(
             f"The channel count must be a positive integer, got {channels!r} in {shape}: "
@@ -96,6 +129,7 @@ def build_unet(
     batch_norm: bool = True,
     dropout: float = 0.0,
     bn_momentum: float = 0.99,
+    padding: str = "same",
     name: str = "U-Net",
 ) -> keras.Model:
     """Build a U-Net with the Keras functional API.
@@ -117,6 +151,9 @@ def build_unet(
             conv block; 0 adds no dropout layer.
         bn_momentum: momentum of the running statistics of batch normalization
             (Keras's default 0.99; 0.9 suits short runs, see notebook 04).
+        padding: ``"same"`` (the seed: output as large as the input) or
+            ``"valid"`` (the 2015 paper: no padding, a smaller output, skip
+            features cropped; see :func:`valid_output_size`).
         name: the model's name.
 
     Returns:
@@ -125,7 +162,10 @@ def build_unet(
     _positive_int("depth", depth, "The classic U-Net uses depth=4.")
     _positive_int("base_filters", base_filters, "The classic U-Net uses base_filters=64.")
     _positive_int("num_classes", num_classes, "Use 1 for a binary mask, or the number of classes.")
-    shape = _check_input_shape(input_shape, depth)
+    if padding not in PADDINGS:
+        raise ValueError(f"Unknown padding {padding!r}: use one of "
+                         f"{', '.join(map(repr, PADDINGS))}.")
+    shape = _check_input_shape(input_shape, depth, padding)
     if output_activation not in OUTPUT_ACTIVATIONS:
         raise ValueError(
             f"Unknown output_activation {output_activation!r}: use one of "
@@ -144,7 +184,7 @@ def build_unet(
         output_activation = "sigmoid" if num_classes == 1 else "softmax"
 
     options = {"batch_norm": bool(batch_norm), "dropout": float(dropout),
-               "bn_momentum": float(bn_momentum)}
+               "bn_momentum": float(bn_momentum), "padding": padding}
     inputs = layers.Input(shape, name="image")
     skips = []
     x = inputs
@@ -198,6 +238,63 @@ def format_stage_table(model: keras.Model) -> str:
     total = sum(row["params"] for row in rows)
     lines.append(f"{'total':<8}{'':<24}{'':>7}{total:>14,}")
     return "\n".join(lines)
+
+
+def _field_after(layer, field: int, jump: float) -> tuple[int, float]:
+    """How one layer changes the receptive field (pixels) and the jump (pixels per step)."""
+    if isinstance(layer, layers.Conv2DTranspose):
+        # each output pixel is painted by ceil(k / s) input pixels per axis
+        kernel, stride = layer.kernel_size[0], layer.strides[0]
+        return field + (math.ceil(kernel / stride) - 1) * jump, jump / stride
+    if isinstance(layer, layers.Conv2D):
+        kernel = (layer.kernel_size[0] - 1) * layer.dilation_rate[0] + 1
+        return field + (kernel - 1) * jump, jump * layer.strides[0]
+    if isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+        return field + (layer.pool_size[0] - 1) * jump, jump * layer.strides[0]
+    if isinstance(layer, layers.UpSampling2D):
+        # bilinear: each output pixel mixes two input pixels per axis; nearest: one
+        extra = 1 if layer.interpolation == "bilinear" else 0
+        return field + extra * jump, jump / layer.size[0]
+    return field, jump  # batch norm, activations, dropout, cropping: per pixel
+
+
+def receptive_fields(model: keras.Model) -> list[dict]:
+    """The receptive field at the end of each stage of a ``build_unet`` model.
+
+    The receptive field is the width, in input pixels, of the square of the
+    input that one output pixel can see. A k x k convolution widens it by
+    ``(k - 1) * jump``, where ``jump`` is how many input pixels lie between two
+    neighbouring pixels of the current layer; pooling widens it a little and
+    doubles the jump, so every convolution after it sees twice as far. Where
+    a skip joins the path, the wider of the two fields counts. Returns one
+    ``{"stage", "field", "jump"}`` per stage, in the order of :func:`stage_table`.
+
+    Down to the bridge this is exact. After an upsampling, two neighbouring
+    pixels share one parent, so fields are no longer evenly spaced and some
+    output pixels see a little more than the formula says (measured in
+    tests/test_model.py: up to 100 pixels where it says 96, at depth 3).
+    """
+    fields: dict[int, tuple[int, float]] = {}
+    rows: dict[str, dict] = {}
+    for layer in model.layers:
+        inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+        known = [fields[id(tensor)] for tensor in inputs if id(tensor) in fields]
+        field, jump = max(known) if known else (1, 1.0)
+        field, jump = _field_after(layer, field, jump)
+        fields[id(layer.output)] = (field, jump)
+        stage = layer.name.split("_")[0]
+        rows[stage] = {"stage": stage, "field": int(field), "jump": jump}
+    return list(rows.values())
+
+
+def classic_receptive_field(depth: int) -> int:
+    """The hand formula for ``build_unet``'s final receptive field: ``13 * 2**depth - 8``.
+
+    Encoder block l (jump 2**(l-1)) adds 4 * 2**(l-1), its pooling 2**(l-1);
+    the bridge adds 4 * 2**depth; decoder blocks add 4 * 2**(depth-1) + ... + 4.
+    Summed: 1 + 4(2**depth - 1) + (2**depth - 1) + 4 * 2**depth + 4(2**depth - 1).
+    """
+    return 13 * 2**depth - 8
 
 
 def head_gives_logits(model: keras.Model) -> bool:
