@@ -8,10 +8,14 @@ checked by the import contracts in pyproject.toml):
 top      lessons (notebook conveniences), checks (exercise checks), viz, diagram
 middle   training, evaluation, inference, export
 bottom   model (blocks, build_unet), data (sources, photo reading, pipelines),
-         losses, metrics, profiles, paths
+         losses, metrics, profiles, paths, quiet
 """
 
-from .blocks import conv_block, decoder_block, encoder_block, upsample
+from .quiet import import_tensorflow as _import_tensorflow
+
+_import_tensorflow()  # first, so that TensorFlow's start-up noise stays out of the notebooks
+
+from .blocks import conv_block, decoder_block, encoder_block, upsample  # noqa: E402
 from . import checks, evaluation, export, inference, lessons, training, viz
 from .data import (
     CLASS_NAMES,

@@ -21,6 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .quiet import native_stderr_filtered
+
 
 def _float32_dtypes(config):
     """The same layer configs with every mixed-precision ``dtype`` set to float32."""
@@ -74,12 +76,16 @@ def load_keras(path) -> keras.Model:
 
 @contextlib.contextmanager
 def _quiet():
-    """Hide TensorFlow's progress lines while exporting ("Assets written to ...")."""
+    """Hide TensorFlow's progress lines while exporting ("Assets written to ...").
+
+    Python's lines go to a buffer; the TF Lite converter's C++ report is
+    filtered by :func:`quiet.native_stderr_filtered` (anything unexpected still shows).
+    """
     logger = tf.get_logger()
     level = logger.level
     logger.setLevel("ERROR")
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), native_stderr_filtered():
             yield
     finally:
         logger.setLevel(level)
