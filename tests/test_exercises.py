@@ -40,6 +40,47 @@ def test_planted_mistake_is_caught_with_a_pointed_message(grade_id, number):
     assert re.search(pattern, message), message
 
 
+EQUIVALENTS = [(grade_id, number) for grade_id, answers in exercises.EQUIVALENTS.items()
+               for number in range(len(answers))]
+
+
+@pytest.mark.parametrize("grade_id,number", EQUIVALENTS,
+                         ids=[f"{g}-{n}" for g, n in EQUIVALENTS])
+def test_an_answer_written_differently_but_right_passes(grade_id, number):
+    answer, check = FOUND[grade_id]
+    other = exercises.EQUIVALENTS[grade_id][number]
+    assert exercises.run_exercise(exercises.replace_solution(answer, other), check) is None
+
+
+def test_decoder_block_is_graded_alone_while_conv_block_is_a_stub():
+    """In notebook 01 the learner's decoder_block calls the learner's conv_block."""
+    answer, check = FOUND["ex01_decoder_block"]
+    stub = "def conv_block(inputs, num_filters):\n    raise NotImplementedError()\n"
+    assert exercises.run_exercise(stub + answer, check) is None
+    wrong = exercises.replace_solution(answer, """
+    x = layers.Conv2DTranspose(num_filters, (2, 2), strides=2, padding="same")(inputs)
+    return conv_block(x, num_filters)
+    """)
+    message = exercises.run_exercise(stub + wrong, check)
+    assert message is not None and "skip connection is missing" in message
+
+
+@pytest.mark.parametrize("returned", ["None", "(inputs, skip_features)", "42"])
+def test_an_odd_return_value_gets_a_message_not_a_crash(returned):
+    answer, check = FOUND["ex01_decoder_block"]
+    message = exercises.run_exercise(exercises.replace_solution(answer, f"return {returned}"),
+                                     check)
+    assert message is not None and "returned" in message
+
+
+def test_a_passing_check_shows_one_line_and_no_value(capsys):
+    """nbgrader reads a grade cell's value as partial credit: a check returns None."""
+    import unet_helpers as uh
+
+    assert uh.checks.check_padded_size(lambda size, depth: -(-size // 2**depth) * 2**depth) is None
+    assert capsys.readouterr().out.startswith("Correct: ")
+
+
 def test_nbgrader_metadata():
     ids = []
     for path in nbtools.notebook_paths():

@@ -172,8 +172,6 @@ MISTAKES = {
         return layers.BatchNormalization()(x)
         """, r"Layer order .*Conv2D -> BatchNormalization -> ReLU"),
         (_conv_block_with('num_filters, 5, padding="same"'), r"Kernel sizes .*3 x 3"),
-        (_conv_block_with('num_filters, 3, padding="same", use_bias=False'),
-         r"no biases \(use_bias=False\)"),
     ],
     "ex01_decoder_block": [
         ("""
@@ -311,6 +309,25 @@ MISTAKES = {
 }
 
 
+# --- other right answers: written differently, each must pass its check ----------------------
+
+EQUIVALENTS = {
+    "ex01_conv_block": [
+        # no biases before batch norm: its own shift does their job
+        _conv_block_with('num_filters, 3, padding="same", use_bias=False'),
+        # ReLU as a layer of its own kind, and keyword arguments
+        """
+        x = inputs
+        for _ in range(2):
+            x = layers.Conv2D(filters=num_filters, kernel_size=(3, 3), padding="same")(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        return x
+        """,
+    ],
+}
+
+
 def prove(verbose: bool = True) -> tuple[int, int, list[str]]:
     """Run every exercise's answer, stub and planted mistakes; return (caught, planted, problems)."""
     problems, caught, planted = [], 0, 0
@@ -327,6 +344,9 @@ def prove(verbose: bool = True) -> tuple[int, int, list[str]]:
             problems.append(f"{grade_id}: the stub does not fail its check ({stub!r})")
         if not MISTAKES.get(grade_id):
             problems.append(f"{grade_id}: no planted mistake")
+        for number, other in enumerate(EQUIVALENTS.get(grade_id, [])):
+            if (message := run_exercise(replace_solution(answer, other), check)) is not None:
+                problems.append(f"{grade_id}: right answer {number} rejected: {message}")
         for replacement, pattern in MISTAKES.get(grade_id, []):
             planted += 1
             message = run_exercise(replace_solution(answer, replacement), check)
