@@ -80,3 +80,23 @@ def test_gpu_check_runs_the_keras_only_layers_under_each_policy(tmp_path):
     for run in report["runs"]:
         assert run["problems"] == [] and run["largest_gap"] < 1e-3
         assert run["train_images_per_s"] > 0
+
+
+def test_the_gpu_figures_quoted_match_the_results_files():
+    """Notebook 04 and the README quote benchmarks/results/gpu/: the numbers must be those."""
+    runs = {}
+    for path in (ROOT / "benchmarks" / "results" / "gpu").glob("gpu_check_*.json"):
+        report = json.loads(path.read_text())
+        assert report["devices"] == ["NVIDIA H200"] and report["settings"]["size"] == 256
+        for run in report["runs"]:
+            assert run["problems"] == []
+            runs[run["policy"]] = run
+    assert sorted(runs) == ["float32", "mixed_bfloat16", "mixed_float16"]
+    float32, mixed = runs["float32"]["train_images_per_s"], runs["mixed_float16"]["train_images_per_s"]
+    notebook = (ROOT / "notebooks" / "04_training.ipynb").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for text in (notebook, readme):
+        assert f"{float32:.1f}" in text and f"{mixed:.1f}" in text
+        assert f"{mixed / float32:.1f}" in text  # the speed-up, 1.6
+    assert f"{runs['mixed_bfloat16']['train_images_per_s']:.1f}" in readme
+    assert f"{runs['float32']['parameters']:,}" in readme

@@ -105,6 +105,21 @@ def learning_curves(history: dict, metrics=("loss", "pet_iou")):
     return figure
 
 
+def number_grids(grids, titles, *, size=2.4):
+    """Small 2-D arrays side by side, each cell shaded by its value and labelled with it."""
+    fig, axes = plt.subplots(1, len(grids), figsize=(size * len(grids), size),
+                             squeeze=False)
+    for ax, grid, title in zip(axes[0], grids, titles):
+        grid = np.asarray(grid, dtype=float)
+        ax.imshow(grid, cmap="Blues", vmin=0, vmax=max(grid.max(), 1) * 1.6)
+        for (row, col), value in np.ndenumerate(grid):
+            ax.text(col, row, f"{value:g}", ha="center", va="center", fontsize=9)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
 def bar_chart(labels, values, *, ylabel="", title=None):
     """A plain bar chart with the values written on the bars."""
     figure, axis = plt.subplots(figsize=(5, 3))

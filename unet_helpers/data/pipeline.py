@@ -12,6 +12,9 @@ import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE
 MAX_ZOOM = 1.5  # random scale: zoom in by up to 50 %, then crop back
+BRIGHTNESS_DELTA = 0.15  # add up to +-0.15 to every channel (pixel values in [0, 1])
+CONTRAST_RANGE = (0.8, 1.2)  # stretch or squeeze around the mean by this factor
+SATURATION_RANGE = (0.7, 1.3)  # grey it down or strengthen the colours by this factor
 
 
 def resize_pair(image, trimap, image_size: int):
@@ -49,10 +52,10 @@ def augment_pair(image, mask, seed):
     crop = tf.concat([size, [tf.shape(stacked)[-1]]], axis=0)
     stacked = tf.image.stateless_random_crop(stacked, crop, seeds[2])
     image, mask = stacked[..., :3], tf.cast(tf.round(stacked[..., 3:]), tf.uint8)
-    image = tf.image.stateless_random_brightness(image, 0.15, seeds[3])
-    image = tf.image.stateless_random_contrast(image, 0.8, 1.2, seeds[4])
-    image = tf.image.stateless_random_saturation(tf.clip_by_value(image, 0.0, 1.0), 0.7, 1.3,
-                                                 seeds[5])
+    image = tf.image.stateless_random_brightness(image, BRIGHTNESS_DELTA, seeds[3])
+    image = tf.image.stateless_random_contrast(image, *CONTRAST_RANGE, seeds[4])
+    image = tf.image.stateless_random_saturation(tf.clip_by_value(image, 0.0, 1.0),
+                                                 *SATURATION_RANGE, seeds[5])
     return tf.clip_by_value(image, 0.0, 1.0), mask
 
 
