@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SAMPLE_DIR
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import train_pets  # noqa: E402
@@ -34,6 +34,8 @@ def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, caps
                          str(tmp_path), "--readme", str(readme)]) == 0
     row = json.loads((tmp_path / "smoke-generated.json").read_text())
     assert row["held_out"] == "test (60)" and row["epochs"] == 2 and row["image_size"] == 64
+    low, high = (float(v) for v in row["iou_pet_ci95"].split(" to "))
+    assert 0 <= low <= row["iou_pet"] <= high <= 1, "the interval brackets the split's IoU"
     assert 0 <= row["iou_pet"] <= 1 and row["mean_iou"] == pytest.approx(
         (row["iou_pet"] + row["iou_background"]) / 2, abs=1e-3)
     with (tmp_path / "smoke-generated.csv").open() as handle:
@@ -100,3 +102,22 @@ def test_the_gpu_figures_quoted_match_the_results_files():
         assert f"{mixed / float32:.1f}" in text  # the speed-up, 1.6
     assert f"{runs['mixed_bfloat16']['train_images_per_s']:.1f}" in readme
     assert f"{runs['float32']['parameters']:,}" in readme
+
+
+
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the real Oxford-IIIT Pet sample is absent")
+def test_real_sample_figures_in_the_package_are_measured_ones():
+    """unet_helpers/data/measured.py (shown by notebooks 03 and 04) matches the photos."""
+    import data_stats
+
+    assert data_stats.main(["--pets-dir", str(SAMPLE_DIR), "--check"]) == 0
+
+
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the real Oxford-IIIT Pet sample is absent")
+def test_readme_states_the_samples_three_way_split():
+    from unet_helpers.data import scan_directory
+
+    sizes = [len(scan_directory(SAMPLE_DIR, split).pairs)
+             for split in ("train", "validation", "test")]
+    readme = (ROOT / "README.md").read_text()
+    assert "{} train, {} validation, {} test".format(*sizes) in readme

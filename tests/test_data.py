@@ -196,9 +196,9 @@ def test_odd_directory_still_gives_a_complete_pipeline(odd_pets_dir):
 def test_missing_folder_and_missing_list_are_explained(tmp_path, odd_pets_dir):
     with pytest.raises(uh.PetDataUnavailable, match="no images/ folder"):
         uh.load_pets("train", source="directory", pets_dir=tmp_path / "nowhere", verbose=False)
-    (odd_pets_dir / "annotations" / "test.txt").unlink()
-    with pytest.raises(uh.PetDataUnavailable, match="test.txt is missing"):
-        uh.load_pets("test", source="directory", pets_dir=odd_pets_dir, verbose=False)
+    (odd_pets_dir / "annotations" / "trainval.txt").unlink()
+    with pytest.raises(uh.PetDataUnavailable, match="trainval.txt is missing.*Unpack"):
+        uh.load_pets("train", source="directory", pets_dir=odd_pets_dir, verbose=False)
 
 
 def test_validation_is_carved_deterministically():
@@ -213,12 +213,14 @@ def test_validation_is_carved_deterministically():
 # the real sample in ../shared -------------------------------------------------------
 
 @pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the real Oxford-IIIT Pet sample is absent")
-def test_real_sample_loads_with_a_disjoint_validation_split():
-    train = scan_directory(SAMPLE_DIR, "train")
-    validation = scan_directory(SAMPLE_DIR, "validation")
-    assert len(train.pairs) + len(validation.pairs) == 300
-    assert not {p[0] for p in train.pairs} & {p[0] for p in validation.pairs}
-    assert not train.skipped and not validation.skipped
+def test_real_sample_splits_three_ways_without_overlap():
+    parts = {split: scan_directory(SAMPLE_DIR, split) for split in ("train", "validation", "test")}
+    names = {split: {p[0] for p in part.pairs} for split, part in parts.items()}
+    assert sum(len(n) for n in names.values()) == 300  # the sample has no official test list
+    assert not (names["train"] & names["validation"] or names["train"] & names["test"]
+                or names["validation"] & names["test"])
+    assert 35 < len(names["test"]) < 85 and 35 < len(names["validation"]) < 85
+    assert not any(part.skipped for part in parts.values())
     dataset = uh.load_pets("validation", source="directory", pets_dir=SAMPLE_DIR,
                            image_size=64, limit=8, verbose=False)
     images, masks = collect(dataset)
@@ -275,10 +277,19 @@ def test_real_network_check_answers_quickly():
     assert time.perf_counter() - started < 10
 
 
-def test_held_out_split_is_test_where_there_is_a_test_list(tmp_path, capsys):
+def test_held_out_split_is_always_a_test_split(tmp_path, capsys):
     assert uh.data.held_out_split("generated") == "test"
     (tmp_path / "annotations").mkdir()
-    assert uh.data.held_out_split("directory", pets_dir=tmp_path) == "validation"
+    assert uh.data.held_out_split("directory", pets_dir=tmp_path) == "test"
     assert "no official test list" in capsys.readouterr().out
     (tmp_path / "annotations" / "test.txt").write_text("Abyssinian_1 1 1 1\n")
     assert uh.data.held_out_split("directory", pets_dir=tmp_path) == "test"
+    assert capsys.readouterr().out == ""
+
+
+def test_a_folder_without_a_test_list_sets_a_fifth_aside_by_name():
+    names = [f"Breed_{i}" for i in range(1000)]
+    test = [n for n in names if uh.data.is_sample_test(n)]
+    assert 150 < len(test) < 250  # about 20 %
+    assert not any(uh.data.is_validation(n) for n in test)  # validation stays as it was
+    assert uh.data.is_sample_test("Abyssinian_4") and not uh.data.is_sample_test("Abyssinian_1")

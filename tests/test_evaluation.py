@@ -157,7 +157,8 @@ def assert_bounded(result, keep, sample, image_pixels):
     sweep_bytes = 2 * 8 * len(result.thresholds)
     total = sum(array.nbytes for array in arrays_in(result))
     assert total == result.nbytes, "nbytes counts every array held"
-    assert total == examples_bytes + result.confusion.nbytes + sweep_bytes + 4 * result.count
+    # per image: a float32 IoU and two int64 pixel counts (intersection, union)
+    assert total == examples_bytes + result.confusion.nbytes + sweep_bytes + 20 * result.count
 
 
 def test_evaluate_dataset_matches_the_whole_array_functions():
@@ -246,3 +247,49 @@ def test_streaming_three_classes_and_empty_pet():
     with pytest.raises(ValueError, match="one-channel"):
         evaluation.Accumulator(thresholds=[0.5]).update(np.zeros((1, 8, 8, 3)), truths[:1],
                                                         scores[:1])
+
+
+# --- bootstrap interval of a split's IoU ------------------------------------------------
+
+def test_bootstrap_interval_brackets_the_pooled_iou_and_narrows_with_more_images():
+    from unet_helpers.evaluation import bootstrap_iou
+
+    rng = np.random.default_rng(1)
+    union = rng.integers(50, 150, size=400)
+    overlaps = np.stack([(union * rng.uniform(0.5, 0.9, size=400)).astype(int), union], -1)
+    pooled = overlaps[:, 0].sum() / overlaps[:, 1].sum()
+    low, high = bootstrap_iou(overlaps)
+    assert low < pooled < high and high - low < 0.05
+    few_low, few_high = bootstrap_iou(overlaps[:25])
+    assert few_high - few_low > 2 * (high - low)  # 16 times fewer photos: about 4 times wider
+    assert bootstrap_iou(overlaps, seed=0) == (low, high)  # reproducible
+    same = np.tile([[30, 60]], (10, 1))  # identical images: nothing varies
+    assert bootstrap_iou(same) == pytest.approx((0.5, 0.5))
+
+
+def test_bootstrap_rejects_what_it_cannot_use():
+    from unet_helpers.evaluation import bootstrap_iou
+
+    with pytest.raises(ValueError, match=r"\(N, 2\) pixel counts"):
+        bootstrap_iou(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_iou(np.ones((3, 2)), level=95)
+
+
+def test_evaluate_dataset_keeps_each_images_overlap_for_the_interval():
+    from unet_helpers.evaluation import Accumulator, per_image_overlap
+
+    truths = np.zeros((3, 4, 4), np.uint8)
+    truths[0, :2] = 1  # 8 pet pixels
+    truths[1, :, :1] = 1  # 4
+    scores = np.zeros((3, 4, 4, 1), np.float32)
+    scores[0, :1] = 0.9  # 4 of the 8 found
+    scores[2, 0, 0] = 0.9  # 1 invented, no pet in truth
+    assert per_image_overlap(truths, scores[..., 0] > 0.5).tolist() == [[4, 8], [0, 4], [0, 1]]
+    accumulator = Accumulator(class_names=("background", "pet"))
+    accumulator.update(np.zeros((3, 4, 4, 3), np.float32), truths, scores)
+    result = accumulator.result()
+    assert result.image_overlap.tolist() == [[4, 8], [0, 4], [0, 1]]
+    assert result.report["iou"]["pet"] == pytest.approx(4 / 13)
+    low, high = result.interval()
+    assert 0.0 <= low <= 4 / 13 <= high <= 1.0

@@ -33,3 +33,27 @@ def test_learning_curves_plot_both_splits():
     lines = figure.axes[0].get_lines()
     assert [line.get_label() for line in lines] == ["training", "validation"]
     np.testing.assert_array_equal(lines[1].get_ydata(), [3, 2.5, 2])
+
+
+def _overlapping(texts, renderer):
+    boxes = [t.get_window_extent(renderer) for t in texts if t.get_text()]
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+
+
+def test_bar_chart_labels_do_not_overlap_with_many_bars():
+    """Notebook 02's chart: eleven stages, parameter counts from 130 to 14 million."""
+    stages = ["image", "enc1", "enc2", "enc3", "enc4", "bridge", "dec1", "dec2", "dec3", "dec4",
+              "head"]
+    values = [0, 0.0389, 0.2217, 0.8863, 3.5421, 14.1629, 9.1791, 2.2953, 0.5743, 0.1438, 6.5e-5]
+    figure = viz.bar_chart(stages, values, ylabel="parameters (millions)")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axis = figure.axes[0]
+    assert not _overlapping(axis.get_xticklabels(), renderer), "stage names overlap"
+    assert not _overlapping(axis.texts, renderer), "value labels overlap"
+
+
+def test_number_grids_label_every_cell():
+    figure = viz.number_grids([np.array([[1, 2], [3, 4]]), np.ones((3, 3))], ["a", "b"])
+    assert [len(axis.texts) for axis in figure.axes] == [4, 9]
+    assert [axis.get_title() for axis in figure.axes] == ["a", "b"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import re
 import sys
 import textwrap
@@ -115,6 +116,20 @@ def namespace() -> dict:
             "conv_block": uh.conv_block}
 
 
+@contextlib.contextmanager
+def _grading():
+    """As nbgrader does: an answer left empty fails (instead of being skipped for a learner)."""
+    saved = os.environ.get("UNET_GRADING")
+    os.environ["UNET_GRADING"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["UNET_GRADING"]
+        else:
+            os.environ["UNET_GRADING"] = saved
+
+
 def run_exercise(answer: str, check: str) -> str | None:
     """Run an answer cell and its check cell; None if the check passes, else its message."""
     import keras
@@ -124,7 +139,7 @@ def run_exercise(answer: str, check: str) -> str | None:
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     scope = namespace()
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _grading():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's 0 / 0 in wrong answers
         exec(compile(answer, "<answer>", "exec"), scope)
         try:

@@ -113,6 +113,42 @@ def per_image_iou(truths, labels, class_id: int = 1) -> np.ndarray:
     return np.where(union > 0, intersection / np.maximum(union, 1), 1.0)
 
 
+def per_image_overlap(truths, labels, class_id: int = 1) -> np.ndarray:
+    """(intersection, union) pixel counts of ``class_id`` for each image: shape (N, 2)."""
+    truths = np.asarray(truths) == class_id
+    labels = np.asarray(labels) == class_id
+    axes = tuple(range(1, truths.ndim))
+    return np.stack([(truths & labels).sum(axis=axes), (truths | labels).sum(axis=axes)],
+                    axis=-1).astype(np.int64)
+
+
+def bootstrap_iou(overlaps, *, rounds: int = 2000, level: float = 0.95,
+                  seed: int = 0) -> tuple[float, float]:
+    """A bootstrap interval for the IoU of a whole split, from per-image pixel counts.
+
+    The split's IoU pools pixels: all intersections over all unions. To see how
+    much it depends on which photos happened to be in the split, draw as many
+    photos as it has, with replacement, ``rounds`` times, pool each draw, and
+    keep the middle ``level`` of the results (the percentile bootstrap).
+    """
+    overlaps = np.asarray(overlaps, dtype=np.float64)
+    if overlaps.ndim != 2 or overlaps.shape[1] != 2 or not len(overlaps):
+        raise ValueError("overlaps must be (N, 2) pixel counts (intersection, union), N > 0.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}.")
+    rng = np.random.default_rng(seed)
+    count = len(overlaps)
+    scores = []
+    for start in range(0, rounds, 256):  # a few hundred draws at a time: memory stays small
+        draws = rng.multinomial(count, np.full(count, 1 / count), size=min(256, rounds - start))
+        inter, union = draws @ overlaps[:, 0], draws @ overlaps[:, 1]
+        scores.append(np.where(union > 0, inter / np.maximum(union, 1), 1.0))
+    scores = np.concatenate(scores)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(scores, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 DEFAULT_THRESHOLDS = np.linspace(0.05, 0.95, 19)  # 0.05, 0.10, ..., 0.95
 
 
@@ -205,6 +241,7 @@ class Evaluation:
 
     report: dict  # as evaluate_masks: confusion, iou, dice, mean_iou, mean_dice, pixel_accuracy
     image_iou: np.ndarray  # (N,) float32 pet IoU of each image: the only part that grows with N
+    image_overlap: np.ndarray  # (N, 2) int64 pet intersection and union of each image
     thresholds: np.ndarray | None  # the sweep's thresholds (None for a softmax model)
     sweep_iou: np.ndarray | None  # pet IoU of the whole split at each threshold
     best: Examples  # the ``keep`` images with the highest IoU, best first
@@ -218,10 +255,15 @@ class Evaluation:
     def confusion(self) -> np.ndarray:
         return self.report["confusion"]
 
+    def interval(self, level: float = 0.95, rounds: int = 2000) -> tuple[float, float]:
+        """A bootstrap interval for the split's pet IoU (see :func:`bootstrap_iou`)."""
+        return bootstrap_iou(self.image_overlap, rounds=rounds, level=level)
+
     @property
     def nbytes(self) -> int:
         """Bytes of the arrays held (the report's matrix, the IoUs, the sweep, the examples)."""
-        arrays = [self.confusion, self.image_iou, self.thresholds, self.sweep_iou]
+        arrays = [self.confusion, self.image_iou, self.image_overlap, self.thresholds,
+                  self.sweep_iou]
         return (sum(a.nbytes for a in arrays if a is not None) + self.best.nbytes
                 + self.worst.nbytes + self.sample.nbytes)
 
@@ -243,6 +285,7 @@ class Accumulator:
         self.rng = np.random.default_rng(seed)
         self.count, self.matrix, self.num_classes = 0, None, None
         self.ious = []  # float32 per batch
+        self.overlaps = []  # (B, 2) int64 per batch: pet intersection and union
         self.intersections = None  # the sweep's pixel counts, one per threshold
         self.best = self.worst = self.sample = None
 
@@ -278,6 +321,7 @@ class Accumulator:
             self._sweep(truths, scores[..., 0])
         self.matrix += confusion_matrix(truths, labels, self.num_classes)
         ious = per_image_iou(truths, labels, self.class_id).astype(np.float32)
+        self.overlaps.append(per_image_overlap(truths, labels, self.class_id))
         index = np.arange(self.count, self.count + len(ious), dtype=np.int64)
         self.ious.append(ious)
         batch = _BatchExamples(images, truths, labels, ious, index)
@@ -336,7 +380,8 @@ class Accumulator:
         sample = self.sample.take(np.argsort(self.sample.index, kind="stable"))
         return Evaluation(
             report={"confusion": self.matrix, **scores_from_matrix(self.matrix, self.class_names)},
-            image_iou=np.concatenate(self.ious), thresholds=None if sweep is None else
+            image_iou=np.concatenate(self.ious), image_overlap=np.concatenate(self.overlaps),
+            thresholds=None if sweep is None else
             self.thresholds, sweep_iou=sweep, best=self.best, worst=self.worst, sample=sample,
             count=self.count, num_classes=self.num_classes, class_id=self.class_id)
 

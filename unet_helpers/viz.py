@@ -122,9 +122,13 @@ def number_grids(grids, titles, *, size=2.4):
 
 def bar_chart(labels, values, *, ylabel="", title=None):
     """A plain bar chart with the values written on the bars."""
-    figure, axis = plt.subplots(figsize=(5, 3))
+    labels = [str(label) for label in labels]
+    figure, axis = plt.subplots(figsize=(max(5.0, 0.8 * len(labels)), 3))  # room per bar
     bars = axis.bar(labels, values, color="tab:blue")
-    axis.bar_label(bars, fmt="%.3g")
+    axis.bar_label(bars, fmt="%.3g", fontsize=8, padding=2)
+    axis.margins(y=0.15)  # headroom for the labels on the tallest bars
+    if len(labels) > 6:
+        axis.tick_params(axis="x", labelrotation=45)
     axis.set_ylabel(ylabel)
     if title:
         axis.set_title(title)

@@ -22,6 +22,7 @@ from .common import (
     DATA_ENV_VAR,
     DIR_ENV_VAR,
     MASK_MODES,
+    SAMPLE_TEST_PERCENT,
     SPLITS,
     PetDataUnavailable,
     PetDataWarning,
@@ -29,6 +30,7 @@ from .common import (
     check_split,
     default_data_root,
     default_pets_dir,
+    is_sample_test,
     is_validation,
     num_classes,
     trimap_to_mask,
@@ -36,6 +38,7 @@ from .common import (
 )
 from .directory import ScanReport, directory_examples, scan_directory
 from .generated import generated_examples, make_pet
+from .measured import REAL_SAMPLE
 from .pipeline import augment_pair, resize_pair, trimap_to_labels
 from .tfds_source import network_available, tfds_examples, tfds_prepared
 
@@ -133,22 +136,23 @@ def raw_pairs(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
 
 def held_out_split(source: str = "auto", *, pets_dir=None, data_dir=None,
                    verbose: bool = True) -> str:
-    """The split to judge a finished model on: ``"test"``, or ``"validation"`` if there is none.
+    """The split to judge a finished model on: always ``"test"``.
 
-    tfds and generated data always have a test split. A folder of unpacked
-    archives has one only if it holds ``annotations/test.txt``; small samples
-    (such as a course's subset of trainval) often do not.
+    tfds and generated data have the official (or a generated) test split. A
+    folder of unpacked archives uses ``annotations/test.txt`` when it has one;
+    a folder without it (a course's sample of trainval) sets 20 % of its
+    photos aside by file name as its test split, so that the photos that judge
+    a model played no part in training it or in choosing anything.
     """
     chosen = resolve_source(source, data_dir=data_dir, pets_dir=pets_dir)
     if chosen != "directory":
         return "test"
     folder = Path(pets_dir) if pets_dir else default_pets_dir()
-    if folder is not None and (folder / "annotations" / "test.txt").is_file():
-        return "test"
-    if verbose:
-        print(f"{folder} has no official test list (annotations/test.txt), so the validation "
-              "split serves as the held-out data.")
-    return "validation"
+    if verbose and not (folder is not None and (folder / "annotations" / "test.txt").is_file()):
+        print(f"{folder} has no official test list (annotations/test.txt): its test split is "
+              f"the {SAMPLE_TEST_PERCENT} % of its photos set aside by file name, which no "
+              "training and no choice has seen.")
+    return "test"
 
 
 def load_pets(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
@@ -198,9 +202,9 @@ def load_pets(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
 
 
 __all__ = [
-    "CLASS_NAMES", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
+    "CLASS_NAMES", "REAL_SAMPLE", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
     "PetDataUnavailable", "PetDataWarning", "ScanReport", "default_data_root",
-    "default_pets_dir", "generated_examples", "is_validation", "load_pets", "make_pet",
+    "default_pets_dir", "generated_examples", "is_sample_test", "is_validation", "load_pets", "make_pet",
     "network_available", "num_classes", "raw_pairs", "resolve_source", "scan_directory",
     "trimap_to_mask",
 ]

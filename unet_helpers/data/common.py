@@ -15,6 +15,9 @@ MASK_MODES = ("binary", "trimap")
 SPLITS = ("train", "validation", "test")
 CLASS_NAMES = {"binary": ("background", "pet"), "trimap": ("pet", "background", "border")}
 VALIDATION_PERCENT = 20  # share of the official trainval list kept for validation
+# A folder without the official test list (a course's sample) sets this share of its
+# trainval aside as its test split: never trained on, never used to choose anything.
+SAMPLE_TEST_PERCENT = 20
 
 DIR_ENV_VAR = "UNET_PETS_DIR"  # a folder with the official archives unpacked
 DATA_ENV_VAR = "UNET_DATA_DIR"  # where downloads and caches go (default: data/)
@@ -58,6 +61,16 @@ def is_validation(name: str) -> bool:
     many other images are present.
     """
     return zlib.crc32(name.encode()) % 100 < VALIDATION_PERCENT
+
+
+def is_sample_test(name: str) -> bool:
+    """The test split of a folder that has no official test list: the next 20 % by hash.
+
+    Disjoint from :func:`is_validation` (the hash's next range), so validation
+    is the same photos whether or not a folder has a test list.
+    """
+    position = zlib.crc32(name.encode()) % 100
+    return VALIDATION_PERCENT <= position < VALIDATION_PERCENT + SAMPLE_TEST_PERCENT
 
 
 def trimap_to_mask(trimap: np.ndarray, mask_mode: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .common import PetDataUnavailable, is_validation, warn
+from .common import PetDataUnavailable, is_sample_test, is_validation, warn
 from .images import pil_to_rgb
 
 LIST_FILES = {"train": "trainval.txt", "validation": "trainval.txt", "test": "test.txt"}
@@ -43,22 +43,33 @@ class ScanReport:
                 f"{len(self.converted)} converted, {len(self.skipped)} skipped")
 
 
-def _list_names(root: Path, split: str) -> list[str]:
-    listing = root / "annotations" / LIST_FILES[split]
-    if not listing.is_file():
-        hint = (" This folder has no official test list; use split='validation', or unpack "
-                "annotations.tar.gz completely." if split == "test" else "")
-        raise PetDataUnavailable(
-            f"{listing} is missing, so the {split!r} split cannot be read.{hint}")
+def _read_list(listing: Path) -> list[str]:
     names = []
-    for number, line in enumerate(listing.read_text().splitlines(), start=1):
+    for line in listing.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             names.append(line.split()[0])
+    return names
+
+
+def _list_names(root: Path, split: str) -> list[str]:
+    """The names in ``split``. Without the official test list, test is 20 % of trainval."""
+    official_test = (root / "annotations" / "test.txt").is_file()
+    listing = root / "annotations" / LIST_FILES[split]
+    if split == "test" and not official_test:
+        listing = root / "annotations" / LIST_FILES["train"]
+    if not listing.is_file():
+        raise PetDataUnavailable(
+            f"{listing} is missing, so the {split!r} split cannot be read. Unpack "
+            "annotations.tar.gz completely (it holds trainval.txt and test.txt).")
+    names = _read_list(listing)
+    if split == "validation":
+        return [n for n in names if is_validation(n)]
+    if split == "test" and not official_test:
+        return [n for n in names if is_sample_test(n)]
     if split == "train":
-        names = [n for n in names if not is_validation(n)]
-    elif split == "validation":
-        names = [n for n in names if is_validation(n)]
+        return [n for n in names if not is_validation(n)
+                and (official_test or not is_sample_test(n))]
     return names
 
 
