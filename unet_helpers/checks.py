@@ -1,8 +1,9 @@
 """Checks for the notebooks' exercises: each says *what* is wrong and hints at *why*.
 
 Every ``check_*`` function takes the learner's function, tries it on small
-cases whose right answers are known, and either prints a confirmation or
-raises :class:`ExerciseFailed` (an ``AssertionError``, which is also what
+cases whose right answers are known, and either prints a confirmation, or
+(outside grading, for an answer still left as the stub) says the exercise is
+open and lets the notebook run on, or raises :class:`ExerciseFailed` (an ``AssertionError``, which is also what
 nbgrader counts as a failed test) with a message that points at the likely
 mistake. The tests in ``tests/test_exercises.py`` prove that each check
 passes the solution, fails the empty stub, and catches planted mistakes.

@@ -105,11 +105,11 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
 
 def per_image_iou(truths, labels, class_id: int = 1) -> np.ndarray:
     """IoU of ``class_id`` for each image; 1.0 where the class is in neither truth nor prediction."""
-    truths = np.asarray(truths) == class_id
-    labels = np.asarray(labels) == class_id
-    axes = tuple(range(1, truths.ndim))
-    intersection = (truths & labels).sum(axis=axes)
-    union = (truths | labels).sum(axis=axes)
+    return _iou_of(per_image_overlap(truths, labels, class_id))
+
+
+def _iou_of(overlaps) -> np.ndarray:
+    intersection, union = overlaps[..., 0], overlaps[..., 1]
     return np.where(union > 0, intersection / np.maximum(union, 1), 1.0)
 
 
@@ -141,8 +141,7 @@ def bootstrap_iou(overlaps, *, rounds: int = 2000, level: float = 0.95,
     scores = []
     for start in range(0, rounds, 256):  # a few hundred draws at a time: memory stays small
         draws = rng.multinomial(count, np.full(count, 1 / count), size=min(256, rounds - start))
-        inter, union = draws @ overlaps[:, 0], draws @ overlaps[:, 1]
-        scores.append(np.where(union > 0, inter / np.maximum(union, 1), 1.0))
+        scores.append(_iou_of(draws @ overlaps))  # pooled (intersection, union) per draw
     scores = np.concatenate(scores)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(scores, [tail, 100 - tail])
@@ -320,8 +319,9 @@ class Accumulator:
         if scores.shape[-1] == 1:
             self._sweep(truths, scores[..., 0])
         self.matrix += confusion_matrix(truths, labels, self.num_classes)
-        ious = per_image_iou(truths, labels, self.class_id).astype(np.float32)
-        self.overlaps.append(per_image_overlap(truths, labels, self.class_id))
+        overlaps = per_image_overlap(truths, labels, self.class_id)
+        ious = _iou_of(overlaps).astype(np.float32)
+        self.overlaps.append(overlaps)
         index = np.arange(self.count, self.count + len(ious), dtype=np.int64)
         self.ious.append(ious)
         batch = _BatchExamples(images, truths, labels, ious, index)
