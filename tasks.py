@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One entry point for the collection: set up, open, test and run the notebooks.
 
-    python3 tasks.py lab                  # set up if needed, open JupyterLab
+    python3 tasks.py lab                  # set up if needed, open the workbooks in JupyterLab
+    python3 tasks.py lab --answers        # the notebooks with the model answers filled in
     python3 tasks.py test                 # set up if needed, run every test
     python3 tasks.py run --profile cpu    # execute every notebook headlessly
     python3 tasks.py student              # student versions of the notebooks, in student/
@@ -66,7 +67,8 @@ def _env(profile: str, **extra: str) -> dict:
 
 def lab(args) -> int:
     setup()
-    command = [str(PYTHON), "-m", "jupyter", "lab", "--notebook-dir", str(ROOT / "notebooks")]
+    folder = ROOT / ("notebooks" if args.answers else "workbooks")
+    command = [str(PYTHON), "-m", "jupyter", "lab", "--notebook-dir", str(folder)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
         command.append("--allow-root")
     env = dict(os.environ)
@@ -112,8 +114,10 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="task", required=True)
     sub.add_parser("setup", help="create or refresh .venv only")
-    p_lab = sub.add_parser("lab", help="open the notebooks in JupyterLab")
+    p_lab = sub.add_parser("lab", help="open the workbooks (exercises to do) in JupyterLab")
     p_lab.add_argument("--profile", choices=PROFILES, help="set UNET_PROFILE for the session")
+    p_lab.add_argument("--answers", action="store_true",
+                       help="open notebooks/ (model answers filled in) instead of workbooks/")
     sub.add_parser("test", help="run the unit tests and every notebook (smoke profile)")
     p_run = sub.add_parser("run", help="execute notebooks headlessly into runs/<profile>/")
     p_run.add_argument("--profile", choices=PROFILES, default="cpu")

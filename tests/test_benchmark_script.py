@@ -121,3 +121,54 @@ def test_readme_states_the_samples_three_way_split():
              for split in ("train", "validation", "test")]
     readme = (ROOT / "README.md").read_text()
     assert "{} train, {} validation, {} test".format(*sizes) in readme
+
+
+def test_the_resize_policy_figures_quoted_match_the_results_file():
+    """Notebook 06 quotes benchmarks/results/resize/baseline.json: the numbers must be those."""
+    result = json.loads((ROOT / "benchmarks" / "results" / "resize" / "baseline.json")
+                        .read_text())
+    chosen = result["chosen_on_validation"]
+    assert chosen == "squash", "uh.predict_mask squashes: the measurement must have chosen it"
+    validation = result["validation"]
+    assert validation[chosen]["iou_pet"] == max(v["iou_pet"] for v in validation.values())
+    notebook = (ROOT / "notebooks" / "06_inference_and_export.ipynb").read_text()
+    low, high = validation["keep-aspect"]["chosen_minus_this_ci95"]
+    assert 0 < low < high, "the quoted difference excludes 0"
+    for figure in (f"{validation['squash']['photos']} validation photos",
+                   f"{validation['squash']['iou_pet']:.3f}",
+                   f"{validation['keep-aspect']['iou_pet']:.3f}",
+                   f"{validation['own-size']['iou_pet']:.3f}", f"{low:.3f} to {high:.3f}"):
+        assert figure in notebook, figure
+
+
+def test_experiments_and_resize_policy_scripts_run_and_resume(tmp_path, capsys):
+    """benchmarks/experiments.py and resize_policy.py at smoke sizes: the code paths work."""
+    import experiments
+    import resize_policy
+
+    out, models = tmp_path / "results", tmp_path / "models"
+    common = ["--profile", "smoke", "--source", "generated", "--steps", "2",
+              "--steps-per-epoch", "1", "--out", str(out)]
+    assert experiments.main(common + ["--variants", "border-ignored", "--save-models",
+                                      str(models)]) == 0
+    row = json.loads((out / "border-ignored.json").read_text())
+    assert row["settings"]["border"] == "ignore" and row["settings"]["loss"] == "crossentropy"
+    assert row["epochs"] == 2 and len(row["validation_curve"]) == 2
+    assert row["kept_epoch"] in (1, 2) and row["steps"] == 2 and row["images_per_s"] > 0
+    for scoring in ("border_as_pet", "border_left_out"):
+        low, high = row["test"][scoring]["ci95"]
+        assert 0 <= low <= row["test"][scoring]["iou_pet"] <= high <= 1
+    assert row["test"]["photos"] == 60
+    capsys.readouterr()
+    assert experiments.main(common + ["--variants", "border-ignored"]) == 0
+    assert "done before" in capsys.readouterr().out, "a finished variant is not trained again"
+    with pytest.raises(SystemExit):
+        experiments.main(common + ["--variants", "no-such-variant"])
+    assert "unknown variant" in capsys.readouterr().err
+
+    assert resize_policy.main([str(models / "border-ignored.keras"), "--source", "generated",
+                               "--limit", "6", "--out", str(tmp_path / "resize")]) == 0
+    policy = json.loads((tmp_path / "resize" / "border-ignored.json").read_text())
+    assert set(policy["validation"]) == {"squash", "keep-aspect", "own-size"}
+    assert policy["chosen_on_validation"] in policy["validation"]
+    assert policy["test"]["at_own_resolution"]["photos"] == 6

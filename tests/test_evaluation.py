@@ -293,3 +293,73 @@ def test_evaluate_dataset_keeps_each_images_overlap_for_the_interval():
     assert result.report["iou"]["pet"] == pytest.approx(4 / 13)
     low, high = result.interval()
     assert 0.0 <= low <= 4 / 13 <= high <= 1.0
+
+
+def _photo_pairs():
+    """Three photos of different sizes with trimaps (1 pet, 2 background, 3 border)."""
+    rng = np.random.default_rng(5)
+    pairs = []
+    for height, width in ((30, 40), (50, 20), (16, 16)):
+        photo = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        trimap = rng.choice(np.array([1, 2, 3], np.uint8), size=(height, width, 1))
+        pairs.append((photo, trimap))
+    return pairs
+
+
+def test_evaluate_photos_scores_each_photo_at_its_own_size():
+    pairs = _photo_pairs()
+    guess = lambda photo: (photo[..., 0] > 127).astype(np.uint8)  # noqa: E731
+    result = evaluation.evaluate_photos(guess, pairs, class_names=("background", "pet"))
+    truths = [uh.data.trimap_to_mask(t[..., 0], "binary") for _, t in pairs]
+    labels = [guess(p) for p, _ in pairs]
+    pooled = np.concatenate([t.ravel() for t in truths]), np.concatenate([g.ravel() for g in labels])
+    expected = evaluation.evaluate_masks(pooled[0], pooled[1], 2, ("background", "pet"))
+    np.testing.assert_array_equal(result.report["confusion"], expected["confusion"])
+    assert result.report["iou"]["pet"] == pytest.approx(expected["iou"]["pet"])
+    assert result.count == 3 and result.image_overlap.shape == (3, 2)
+    inter = [((t == 1) & (g == 1)).sum() for t, g in zip(truths, labels)]
+    np.testing.assert_array_equal(result.image_overlap[:, 0], inter)
+    low, high = result.interval()
+    assert 0 <= low <= result.report["iou"]["pet"] <= high <= 1
+    perfect = evaluation.evaluate_photos(
+        lambda photo: truths[[p.shape for p, _ in pairs].index(photo.shape)], pairs)
+    assert perfect.report["iou"]["pet"] == 1.0, "classes are named after the mask mode"
+    trimap = evaluation.evaluate_photos(lambda photo: np.zeros(photo.shape[:2], np.uint8), pairs,
+                                        mask_mode="trimap", class_id=0)
+    all_pet = [((t == 1).sum(), t.size) for _, t in pairs]  # label 0 is the pet in trimap mode
+    assert trimap.report["confusion"].shape == (3, 3)
+    np.testing.assert_array_equal(trimap.image_overlap, all_pet)
+    assert list(trimap.report["iou"]) == ["pet", "background", "border"]
+
+
+def test_evaluate_photos_explains_wrong_shapes_and_empty_input():
+    with pytest.raises(ValueError, match=r"shape \(8, 8\) for a photo of 30 x 40 pixels"):
+        evaluation.evaluate_photos(lambda photo: np.zeros((8, 8), np.uint8), _photo_pairs())
+    with pytest.raises(ValueError, match="empty"):
+        evaluation.evaluate_photos(lambda photo: photo, [])
+
+
+def test_evaluate_photos_with_a_model_through_predict_mask():
+    model = uh.build_unet((32, 32, 3), base_filters=4, depth=2)
+    pairs = _photo_pairs()
+    result = evaluation.evaluate_photos(lambda photo: uh.predict_mask(model, photo), pairs)
+    assert result.count == 3
+    assert result.report["confusion"].sum() == sum(p.shape[0] * p.shape[1] for p, _ in pairs)
+
+
+def test_paired_bootstrap_difference():
+    rng = np.random.default_rng(2)
+    union = rng.integers(100, 1000, size=40)
+    a = np.stack([(union * rng.uniform(0.5, 0.9, 40)).astype(int), union], axis=-1)
+    same = evaluation.bootstrap_difference(a, a)
+    assert same == (0.0, 0.0), "a model against itself differs by nothing"
+    better = a.copy()
+    better[:, 0] = np.minimum(better[:, 1], better[:, 0] + union // 20)  # 5 % more overlap
+    low, high = evaluation.bootstrap_difference(better, a)
+    gain = better[:, 0].sum() / better[:, 1].sum() - a[:, 0].sum() / a[:, 1].sum()
+    assert 0 < low <= gain <= high, "a consistent gain on every photo is a measured difference"
+    # paired: narrower than the gap between the two separate intervals would suggest
+    separate = evaluation.bootstrap_iou(better)[1] - evaluation.bootstrap_iou(a)[0]
+    assert high - low < separate
+    with pytest.raises(ValueError, match="same N > 0 photos"):
+        evaluation.bootstrap_difference(a, a[:-1])

@@ -14,11 +14,10 @@ MISTAKES = [(grade_id, number) for grade_id, planted in exercises.MISTAKES.items
             for number in range(len(planted))]
 
 
-def test_two_or_three_exercises_in_each_of_notebooks_01_to_05():
+def test_two_or_three_exercises_in_each_lesson():
     for path in nbtools.notebook_paths():
         count = len(exercises.exercises(nbformat.read(path, as_version=4)))
-        if path.name[:2] in {"01", "02", "03", "04", "05"}:
-            assert 2 <= count <= 3, f"{path.name}: {count} exercises"
+        assert 2 <= count <= 3, f"{path.name}: {count} exercises"
     assert set(exercises.MISTAKES) == set(FOUND), "every exercise has planted mistakes"
 
 
@@ -183,15 +182,69 @@ def test_a_learner_may_skip_an_exercise_and_run_on(grade_id, capsys):
         assert f"Until then `{name}` is the package's" in said
 
 
-def test_the_student_version_of_notebook_01_runs_top_to_bottom(tmp_path):
-    """A self-learner who skips every exercise can still "Run all"."""
+def test_the_workbook_of_notebook_01_runs_top_to_bottom():
+    """A self-learner who opens the workbook and skips every exercise can still "Run all"."""
     from nbclient import NotebookClient
 
-    written = exercises.make_student(tmp_path)
-    path = next(p for p in written if p.name.startswith("01_"))
+    path = next((ROOT / "workbooks").glob("01_*.ipynb"))
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                      for o in c.get("outputs", []))
     assert text.count("Not answered yet") == 3
+
+
+def test_workbooks_fold_each_model_answer_under_its_check():
+    """workbooks/ = student version + a folded model answer after every check cell."""
+    for path in nbtools.notebook_paths():
+        source = nbformat.read(path, as_version=4)
+        book = nbformat.read(ROOT / "workbooks" / path.name, as_version=4)
+        nbformat.validate(book)
+        found = exercises.exercises(book)
+        assert [g for g, _, _ in found] == [g for g, _, _ in exercises.exercises(source)]
+        for grade_id, answer, check in found:
+            assert answer.rstrip().endswith("raise NotImplementedError()")
+            position = next(i for i, c in enumerate(book.cells)
+                            if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+                            + "_check")
+            folded = book.cells[position + 1]
+            assert folded.cell_type == "markdown"
+            assert folded.source.startswith("<details><summary>")
+            assert folded.source.rstrip().endswith("</details>")
+            model = FOUND[grade_id][0]
+            body = exercises.model_answer(model)
+            assert f"```python\n{body}\n```" in folded.source
+            assert "### BEGIN SOLUTION" not in folded.source
+            # the folded answer is the model answer: it passes its own check
+            assert exercises.run_exercise(body, check) is None, grade_id
+        assert all(not c.get("outputs") for c in book.cells if c.cell_type == "code")
+        assert "blob/main/workbooks/" + path.name in book.cells[1].source  # the badge
+
+
+def test_every_badge_opens_the_workbook():
+    for path in nbtools.notebook_paths():
+        badge = nbformat.read(path, as_version=4).cells[1].source
+        assert badge.startswith(nbtools.BADGE_MARK)
+        assert f"/blob/main/workbooks/{path.name}\"" in badge
+
+
+ODD_ANSWERS = {
+    "a string": "return 'not sure'",
+    "None": "return None",
+    "a dict": "return {'answer': 1}",
+    "an error inside the answer": "return 1 / 0",
+}
+
+
+@pytest.mark.parametrize("grade_id", sorted(FOUND))
+@pytest.mark.parametrize("odd", sorted(ODD_ANSWERS))
+def test_an_odd_return_value_or_an_error_gets_a_message_not_a_crash(grade_id, odd):
+    """Whatever an answer returns or raises, the check fails with words, never a bare error."""
+    answer, check = FOUND[grade_id]
+    message = exercises.run_exercise(exercises.replace_solution(answer, ODD_ANSWERS[odd]),
+                                     check)
+    assert message, f"{grade_id} accepted {odd}"
+    if odd == "an error inside the answer":
+        assert "raised ZeroDivisionError: division by zero" in message
+        assert f"Calling `{grade_id.split('_', 1)[1]}`" in message

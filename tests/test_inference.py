@@ -5,6 +5,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 import unet_helpers as uh
@@ -155,10 +156,29 @@ def test_folder_errors(unet, tmp_path):
         assert uh.predict_folder(unet, tmp_path) == {}
 
 
-def test_long_thin_photos_are_explained(unet):
-    with pytest.raises(ValueError, match=r"long and thin.*becomes 64 x 1.*scale_to=None"):
-        uh.predict_mask(unet, np.zeros((400, 8, 3), np.uint8))
+def test_prediction_resizes_a_photo_exactly_as_training_does(unet, photo):
+    """One policy: the photo is squashed to the model's square by the training pipeline's rule."""
+    trimap = np.ones(photo.shape[:2] + (1,), np.uint8)
+    image, _ = uh.data.resize_pair(photo, trimap, 64)  # what load_pets(image_size=64) feeds
+    expected = unet(image.numpy()[None].astype(np.float32) / 255.0, training=False)[0]
+    expected = tf.image.resize(expected, photo.shape[:2], method="bilinear").numpy()
+    (scores,) = uh.inference.predict_scores(unet, [photo])
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
+    (square,) = uh.inference.predict_scores(unet, [photo], scale_to=64)
+    np.testing.assert_allclose(square, expected, atol=1e-5)
+
+
+def test_long_thin_photos_are_squashed_like_any_other(unet):
+    assert uh.predict_mask(unet, np.zeros((400, 8, 3), np.uint8)).shape == (400, 8)
     assert uh.predict_mask(unet, np.zeros((400, 8, 3), np.uint8), scale_to=None).shape == (400, 8)
+
+
+@pytest.mark.parametrize("scale_to, message", [(4, r"scale_to=4 is too small.*at least 8 x 8"),
+                                               ("big", "scale_to must be 'auto', None or"),
+                                               (True, "scale_to must be"), (0, "scale_to must")])
+def test_bad_scale_to_is_explained(unet, photo, scale_to, message):
+    with pytest.raises(ValueError, match=message):
+        uh.predict_mask(unet, photo, scale_to=scale_to)
 
 
 def test_any_size_follows_later_weight_changes():

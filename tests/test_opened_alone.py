@@ -3,7 +3,8 @@
 What a Colab user has, rebuilt here: a fresh Python environment that has
 TensorFlow and the notebook tools but not ``unet_helpers`` (this test's own
 packages, linked in, without the package), an empty working folder holding
-nothing but the one notebook, a ``google.colab`` module whose ``drive.mount``
+nothing but the one notebook (its workbook, which the *Open in Colab* badge
+opens: exercises left to do), a ``google.colab`` module whose ``drive.mount``
 maps "My Drive" to a temporary folder, and ``UNET_GPU_SETTINGS=1`` for mixed
 precision and XLA. The notebook's own setup cell installs the package, from
 the wheel built from this checkout (``UNET_HELPERS_SOURCE``) and offline.
@@ -92,7 +93,7 @@ def colab(tmp_path, monkeypatch, built_package):
             "display_name": "Colab stand-in", "language": "python"}))
         folder = tmp_path / f"content{index}"  # what Colab's /content is: empty
         folder.mkdir()
-        path = next((ROOT / "notebooks").glob(f"{name}_*.ipynb"))
+        path = next((ROOT / "workbooks").glob(f"{name}_*.ipynb"))  # what the badge opens
         shutil.copy(path, folder / path.name)
         nb = nbformat.read(folder / path.name, as_version=4)
         for cell in nb.cells:  # forget the outputs stored for nbval, to see what runs now

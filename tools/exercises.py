@@ -2,6 +2,7 @@
 """Graded exercises: student versions, and proof that every check catches mistakes.
 
     python tools/exercises.py student [--out student]   # notebooks without the solutions
+    python tools/nbtools.py sync                        # also writes workbooks/ (see below)
     python tools/exercises.py prove                     # run every planted mistake
     python tools/exercises.py grade student/03_*.ipynb  # score submissions without nbgrader
 
@@ -15,6 +16,11 @@ calls a ``uh.checks.check_*`` function.
 ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` (nbgrader's own stub)
 and no outputs, into a git-ignored folder beside ``notebooks/`` so that the
 notebooks' ``..`` still finds ``unet_helpers``.
+
+The **workbooks** (``workbooks/``, committed, written by ``tools/nbtools.py
+sync``) are the student versions with each model answer folded under its
+check cell in a ``<details>`` block: what a self-learner and the Colab badge
+open. Student versions (for a course) have no answers at all.
 
 ``prove`` runs, for every exercise: the model answer (its check must pass),
 the stub (its check must fail), and each planted mistake listed in
@@ -89,6 +95,43 @@ def student_notebook(nb):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nb
+
+
+def model_answer(source: str) -> str:
+    """An answer cell's source with the solution markers taken out: the model answer."""
+    lines = [line for line in source.splitlines()
+             if line.strip() not in (BEGIN, END)]
+    return "\n".join(lines).strip("\n")
+
+
+FOLDED_ANSWER = """<details><summary><b>Show a model answer</b> (try first: the check above \
+says what is wrong)</summary>
+
+```python
+{answer}
+```
+
+</details>"""
+
+
+def workbook_notebook(nb):
+    """What a learner works through: the student version, with each model answer folded
+    under its check cell (one deliberate click away). Nothing is executed."""
+    answers = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            answers[meta["grade_id"] + "_check"] = model_answer(cell.source)
+    book = student_notebook(nb)
+    cells = []
+    for cell in book.cells:
+        cells.append(cell)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cells.append(nbformat.v4.new_markdown_cell(
+                FOLDED_ANSWER.format(answer=answers[grade_id])))
+    book.cells = cells
+    return book
 
 
 def make_student(out: Path) -> list[Path]:
@@ -187,6 +230,30 @@ MISTAKES = {
         return layers.BatchNormalization()(x)
         """, r"Layer order .*Conv2D -> BatchNormalization -> ReLU"),
         (_conv_block_with('num_filters, 5, padding="same"'), r"Kernel sizes .*3 x 3"),
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="same", activation="relu")(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(num_filters, 3, padding="same", activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"activation='relu' inside it"),
+        ("""
+        x = layers.Conv2D(8, 3, padding="same")(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(8, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"returns 8 channels when asked for 5 filters"),
+        ("""
+        x = layers.Conv2D(num_filters, 3, padding="same", dilation_rate=2)(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(num_filters, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        return layers.Activation("relu")(x)
+        """, r"stride 1 and no dilation"),
     ],
     "ex01_decoder_block": [
         ("""
@@ -208,6 +275,21 @@ MISTAKES = {
         x = layers.Concatenate()([x, skip_features])
         return conv_block(x, num_filters)
         """, r"learned Conv2DTranspose"),
+        ("""
+        x = layers.Conv2DTranspose(num_filters, 3, strides=2, padding="same")(inputs)
+        x = layers.Concatenate()([x, skip_features])
+        return conv_block(x, num_filters)
+        """, r"kernel 2 and strides 2"),
+        ("""
+        x = layers.Conv2DTranspose(16, (2, 2), strides=2, padding="same")(inputs)
+        x = layers.Concatenate()([x, skip_features])
+        return conv_block(x, 16)
+        """, r"the output is \(10, 14, 16\); expected \(10, 14, 6\)"),
+        ("""
+        x = layers.Conv2DTranspose(skip_features.shape[-1], 2, strides=2, padding="same")(inputs)
+        x = layers.Concatenate()([x, skip_features])
+        return conv_block(x, num_filters)
+        """, r"Conv2DTranspose has 10 filters when the block is asked for 6"),
     ],
     "ex01_conv_block_params": [
         ("return 9 * in_channels * filters + 9 * filters * filters + 8 * filters",
@@ -231,15 +313,27 @@ MISTAKES = {
          r"doubles the filters"),
         ("return [(size // 2**n, size // 2**n, base_filters * 2**n) for n in range(depth + 1)]",
          r"one skip per encoder"),
+        ("return [(64, 64, 8), (32, 32, 16), (16, 16, 32)]",
+         r"skip_shapes\(96, 16, 4\) gave 3 shapes"),
+        ("return [(size // 2**n, size // 2**n, base_filters * 2**n) for n in range(3)]",
+         r"gave 3 shapes for depth 4"),
     ],
     "ex03_resize_mask": [
         ("return tf.image.resize(mask, (size, size))", r"method='nearest'"),
         ("return tf.image.resize(mask, (size, size), method='area')", r"no class"),
+        ("return tf.image.resize(mask, (24, 24), method='nearest')",
+         r"Asked for size 80, the shape is \(24, 24, 1\)"),
+        ("return tf.image.resize(mask.numpy(), (size, size), method='nearest')",
+         r"fails inside tf.data"),
+        ("return tf.cast(tf.round(tf.image.resize(mask, (size, size))), tf.uint8)",
+         r"not at the right places"),
     ],
     "ex03_to_binary": [
         ("return trimap - 1", r"pet would be 0 and background 1"),
         ("return tf.cast(trimap == 1, tf.uint8)", r"border \(3\) came out as background"),
         ("return tf.cast(trimap != 3, tf.uint8)", r"expected \[\[1, 0, 1\]"),
+        ("return (trimap.numpy() != 2).astype('uint8')", r"fails inside tf.data"),
+        ("return tf.cast(trimap > 1, tf.uint8)", r"expected \[\[1, 0, 1\]"),
     ],
     "ex03_flip_pair": [
         ("return tf.image.random_flip_left_right(image), tf.image.random_flip_left_right(mask)",
@@ -250,6 +344,21 @@ MISTAKES = {
         """, r"share one random decision"),
         ("return image, mask", r"No call flipped"),
         ("return image[:, ::-1], mask[:, ::-1]", r"Every call flipped"),
+        ("""
+        import random
+        if random.random() < 0.5:
+            return image[:, ::-1], mask[:, ::-1]
+        return image, mask
+        """, r"same seed .* flipped once and not the other time"),
+        ("""
+        if tf.random.stateless_uniform([], seed) < 0.5:
+            return image[:, ::-1], mask[:, ::-1]
+        return image, mask
+        """, r"fails inside tf.data|Inside tf.data (every|no) example"),
+        ("""
+        flip = tf.random.uniform([]) < 0.5
+        return (tf.where(flip, image[:, ::-1], image), tf.where(flip, mask[:, ::-1], mask))
+        """, r"same seed .* flipped once and not the other time"),
     ],
     "ex04_dice_loss": [
         ("""
@@ -293,6 +402,18 @@ MISTAKES = {
         union = (truth | predicted).sum()
         return (truth & predicted).sum() / union if union else 0.0
         """, r"return 1.0 when the union is empty"),
+        ("""
+        predicted = np.asarray(scores)[..., 0] > 0.5
+        truth = np.asarray(truth) == 1
+        union = (truth | predicted).sum()
+        return (truth & predicted).sum() / union if union else 1.0
+        """, r"Use the `threshold` argument"),
+        ("""
+        predicted = np.asarray(scores)[..., 0] >= threshold + 0.1
+        truth = np.asarray(truth) == 1
+        union = (truth | predicted).sum()
+        return (truth & predicted).sum() / union if union else 1.0
+        """, r"With threshold=0.35 you gave"),
     ],
     "ex05_iou_from_confusion": [
         ("return np.diag(matrix) / np.asarray(matrix).sum(axis=1)", r"the recall"),
@@ -307,6 +428,13 @@ MISTAKES = {
         union = matrix.sum(axis=0) + matrix.sum(axis=1) - np.diag(matrix)
         return np.diag(matrix) / np.maximum(union, 1)
         """, r"return NaN"),
+        ("""
+        matrix = np.asarray(matrix, dtype=float)
+        correct = np.diag(matrix)
+        union = matrix.sum(axis=0) + matrix.sum(axis=1) - correct
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(correct > 0, correct / union, np.nan)
+        """, r"its IoU is 0 .* not NaN"),
     ],
     "ex05_best_threshold": [
         ("""
@@ -320,6 +448,63 @@ MISTAKES = {
         return max((truth & (np.asarray(scores)[..., 0] > t)).sum()
                    / (truth | (np.asarray(scores)[..., 0] > t)).sum() for t in candidates)
         """, r"return the threshold that gives it"),
+        ("""
+        truth = np.asarray(truths) == 1
+        best, chosen = -1.0, None
+        for t in candidates:
+            predicted = np.asarray(scores)[..., 0] > t
+            iou = (truth & predicted).sum() / (truth | predicted).sum()
+            if iou >= best:
+                best, chosen = iou, t
+        return chosen
+        """, r"return the first of them"),
+        ("""
+        truth = np.asarray(truths) == 1
+        best, chosen = -1.0, None
+        for t in sorted(candidates, reverse=True):
+            predicted = np.asarray(scores)[..., 0] > t
+            iou = (truth & predicted).sum() / (truth | predicted).sum()
+            if iou > best:
+                best, chosen = iou, t
+        return chosen
+        """, r"you returned 0.7: when several tie"),
+    ],
+    "ex06_network_input": [
+        ("""
+        if scale_to == "auto":
+            factor = train_size / max(photo_shape)
+            return round(photo_shape[0] * factor), round(photo_shape[1] * factor)
+        multiple = 2**depth
+        height, width = photo_shape if scale_to is None else (scale_to, scale_to)
+        return math.ceil(height / multiple) * multiple, math.ceil(width / multiple) * multiple
+        """, r"keeps the photo's aspect ratio"),
+        ("""
+        if scale_to == "auto":
+            return train_size, train_size
+        return photo_shape if scale_to is None else (scale_to, scale_to)
+        """, r"padded up to \(384, 512\)"),
+        ("""
+        if scale_to == "auto":
+            return train_size, train_size
+        multiple = 2**depth
+        height, width = photo_shape if scale_to is None else (scale_to, scale_to)
+        return height // multiple * multiple, width // multiple * multiple
+        """, r"expected \(384, 512\)"),
+        ("""
+        multiple = 2**depth
+        height, width = photo_shape if scale_to in (None, "auto") else (scale_to, scale_to)
+        return math.ceil(height / multiple) * multiple, math.ceil(width / multiple) * multiple
+        """, r"expected \(96, 96\)"),
+    ],
+    "ex06_flip_average": [
+        ("return (predict(photo) + predict(photo[:, ::-1])) / 2", r"flip them back"),
+        ("return (predict(photo) + predict(photo[::-1])[::-1]) / 2", r"upside down"),
+        ("""
+        labels = predict(photo) > 0.5
+        return (labels + (predict(photo[:, ::-1])[:, ::-1] > 0.5)) / 2
+        """, r"not labels"),
+        ("return predict(photo[:, ::-1])[:, ::-1]", r"Not the average"),
+        ("return predict(photo) + predict(photo[:, ::-1])[:, ::-1]", r"Not the average"),
     ],
 }
 

@@ -12,10 +12,16 @@ the templates below, so they are never copied by hand:
 * ``<!-- nb:badge -->``  the "Open in Colab" badge (markdown),
 * ``# nb:setup``         makes ``unet_helpers`` importable, locally or alone in Colab,
 * ``# nb:device``        says what hardware runs the notebook and which profile is used,
-* ``<!-- nb:nav -->``    previous / contents / next links (markdown, the last cell).
+* ``<!-- nb:nav -->``    previous / contents / next links (markdown, the last cell),
+* ``## Exercises``       the introduction to a notebook's exercises (markdown).
 
 The contents notebook ``notebooks/00_contents.ipynb`` and the README's
 contents table are generated from the notebooks' first headings.
+
+``sync`` also writes the **workbooks** (``workbooks/``, committed): the
+notebooks as a learner works through them, each answer cell empty and a model
+answer folded under its check (``tools/exercises.py``). Every "Open in Colab"
+badge opens a workbook.
 
 Cells whose source contains ``# NBVAL_CHECK_OUTPUT`` keep their output and
 execution count (nbval compares them); every other output is stripped.
@@ -34,6 +40,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+WORKBOOKS = ROOT / "workbooks"  # generated from NOTEBOOKS: what learners and the badges open
 README = ROOT / "README.md"
 
 # The one place that names the repository and the release that Colab installs.
@@ -49,6 +56,7 @@ BADGE_MARK = "<!-- nb:badge -->"
 SETUP_MARK = "# nb:setup"
 DEVICE_MARK = "# nb:device"
 NAV_MARK = "<!-- nb:nav -->"
+EXERCISES_MARK = "## Exercises\n"
 CONTENTS = NOTEBOOKS / "00_contents.ipynb"
 # cell metadata worth keeping: nbval/nbgrader markers and read-only flags of check cells
 KEPT_METADATA = ("tags", "nbgrader", "editable", "deletable")
@@ -89,8 +97,21 @@ profile = uh.get_profile()
 print(f"Profile {{profile.name!r}}: {{profile.description}}.")"""
 
 
+EXERCISES_TEMPLATE = f"""\
+{EXERCISES_MARK}
+The graded exercises below ask you to write a key piece yourself. Write your answer in the \
+first cell of each, then run the check cell under it: it says *what* is wrong when something \
+is. In the workbooks (the folder `workbooks/`, which the *Open in Colab* badges open) the answer \
+cell is empty and a model answer lies folded under the check: try first, then unfold it to \
+compare. In `notebooks/` the model answers are filled in. An exercise you skip is not an error: \
+its check says it is still open, and the rest of the notebook runs on (in notebook 01 with the \
+package's version of the block). Instructors: see `docs/teaching.md` for student versions \
+without answers and for grading."""
+
+
 def badge_source(path: Path) -> str:
-    url = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{path.name}"
+    """The "Open in Colab" badge: it opens the notebook's workbook (exercises left to do)."""
+    url = f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/workbooks/{path.name}"
     return (
         f"{BADGE_MARK}\n"
         f'<a href="{url}" target="_parent">'
@@ -130,10 +151,12 @@ def contents_notebook():
     how = ("## How to run them\n\n"
            "- **Size of a run:** set `UNET_PROFILE` to `smoke` (seconds, offline), `cpu` "
            "(a laptop, real photos) or `gpu` (full size, e.g. Colab). See the README.\n"
-           "- **Exercises:** each notebook's *Exercises* section has graded exercises with "
-           "check cells; `python tools/exercises.py student` writes versions without the "
-           "answers (see `docs/teaching.md`).\n"
-           "- **Colab:** every notebook has an *Open in Colab* badge at the top.")
+           "- **Exercises:** each notebook ends with graded exercises and check cells. Work "
+           "through the **workbooks** (`workbooks/`, where `python3 tasks.py lab` opens): "
+           "there each answer cell is empty and a model answer lies folded under its check. "
+           "`notebooks/` has the answers filled in; instructors, see `docs/teaching.md`.\n"
+           "- **Colab:** every notebook has an *Open in Colab* badge at the top; it opens "
+           "the workbook.")
     nb = new_notebook()
     nb.cells = [new_markdown_cell(intro), new_markdown_cell(contents_table(folder="")),
                 new_markdown_cell(how)]
@@ -168,7 +191,8 @@ def is_checked(cell) -> bool:
 def sync_cells(path: Path, nb) -> None:
     """Rewrite the marked shared cells of one notebook in place."""
     templates = {BADGE_MARK: badge_source(path), SETUP_MARK: SETUP_TEMPLATE,
-                 DEVICE_MARK: DEVICE_TEMPLATE, NAV_MARK: nav_source(path)}
+                 DEVICE_MARK: DEVICE_TEMPLATE, NAV_MARK: nav_source(path),
+                 EXERCISES_MARK: EXERCISES_TEMPLATE}
     for cell in nb.cells:
         for mark, text in templates.items():
             if cell.source.startswith(mark):
@@ -230,7 +254,9 @@ def render(nb) -> str:
 
 def sync(check: bool) -> int:
     """Refresh shared cells, normalize every notebook, and the README contents."""
-    changed = []
+    import exercises  # here, not at the top: exercises imports this module
+
+    changed, workbooks = [], {}
     for path in notebook_paths():
         before = path.read_text()
         nb = nbformat.reads(before, as_version=4)
@@ -239,10 +265,25 @@ def sync(check: bool) -> int:
         after = render(nb)
         if after != before:
             changed.append((path, before, after))
+        workbook = exercises.workbook_notebook(nb)
+        normalize(workbook)
+        workbooks[WORKBOOKS / path.name] = render(workbook)
     contents_before = CONTENTS.read_text() if CONTENTS.exists() else ""
     contents_after = render(contents_notebook())
     if contents_after != contents_before:
         changed.append((CONTENTS, contents_before, contents_after))
+    workbooks[WORKBOOKS / CONTENTS.name] = contents_after
+    for target, after in workbooks.items():
+        before = target.read_text() if target.exists() else ""
+        if after != before:
+            changed.append((target, before, after))
+    stale = sorted(set(WORKBOOKS.glob("*.ipynb")) - set(workbooks))
+    for path in stale:
+        if check:
+            print(f"{path.relative_to(ROOT)} has no notebook any more: delete it")
+        else:
+            path.unlink()
+            print(f"deleted {path.relative_to(ROOT)}")
     readme_before = README.read_text()
     readme_after = readme_with_contents(readme_before)
     if readme_after != readme_before:
@@ -254,9 +295,10 @@ def sync(check: bool) -> int:
                                         n=1)
             print("\n".join(list(diff)[:40]))
         else:
+            path.parent.mkdir(exist_ok=True)
             path.write_text(after)
             print(f"updated {path.relative_to(ROOT)}")
-    if check and changed:
+    if check and (changed or stale):
         print("\nRun `python tools/nbtools.py sync` to bring these up to date.")
         return 1
     return 0

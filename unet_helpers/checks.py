@@ -51,14 +51,54 @@ class _NotWritten(Exception):
     """The answer still raises ``NotImplementedError`` (the student version's stub)."""
 
 
-def _call(function, *args, **kwargs):
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
+def _call(function, *args, _let=(), **kwargs):
+    """Call the learner's function; its own errors become one message (with the traceback).
+
+    Exceptions of the types in ``_let`` pass through, for a check that explains them.
+    """
+    name = getattr(function, "__name__", "your function")
     try:
         return function(*args, **kwargs)
     except NotImplementedError:
         if grading():
-            _fail(f"`{function.__name__}` is not written yet: replace `raise NotImplementedError()` "
+            _fail(f"`{name}` is not written yet: replace `raise NotImplementedError()` "
                   "with your code, run that cell, then this one.")
         raise _NotWritten from None
+    except _let:
+        raise
+    except ExerciseFailed:
+        raise
+    except Exception as error:  # noqa: BLE001 - any mistake in the answer gets a message
+        said = _first_line(error)
+        raise ExerciseFailed(
+            f"Calling `{name}` raised {type(error).__name__}" + (f": {said}" if said else "")
+            + ". The error above (read it from the bottom) shows the line of your cell that "
+            "failed.") from error
+
+
+def _in_tf_data(function, *tensors):
+    """``function`` applied inside ``tf.data.Dataset.map``, as the pipeline applies it.
+
+    There TensorFlow traces the function once into a graph: ``.numpy()``, NumPy
+    and Python's ``random`` do not work or run only once.
+    """
+    name = getattr(function, "__name__", "your function")
+    try:
+        dataset = tf.data.Dataset.from_tensors(tuple(tensors)).map(
+            lambda *parts: function(*parts))
+        return next(iter(dataset))
+    except Exception as error:  # noqa: BLE001
+        said = _first_line(error)
+        raise ExerciseFailed(
+            f"`{name}` works on one tensor but fails inside tf.data.Dataset.map, where the "
+            f"pipeline calls it ({type(error).__name__}" + (f": {said}" if said else "") + "). "
+            "There the tensors have no values yet: use TensorFlow operations only (no "
+            ".numpy(), NumPy or PIL).") from error
 
 
 def _exercise(reference: str | None = None):
@@ -74,6 +114,15 @@ def _exercise(reference: str | None = None):
         def run(answer):
             try:
                 return check(answer)
+            except (ExerciseFailed, AssertionError):
+                raise
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+                name = getattr(answer, "__name__", "your function")
+                said = _first_line(error)
+                raise ExerciseFailed(
+                    f"The check could not read what `{name}` returned ({type(error).__name__}"
+                    + (f": {said}" if said else "") + "). Return what the exercise asks "
+                    "for: its text says the type and the shape.") from error
             except _NotWritten:
                 name = getattr(answer, "__name__", "your function")
                 note = ""
@@ -112,18 +161,29 @@ def _reference_conv_block_params(in_channels: int, filters: int) -> int:
 @_exercise(reference="conv_block")
 def check_conv_block(my_conv_block) -> None:
     """Two 3x3 'same' convolutions, each followed by batch norm and ReLU."""
-    inputs = keras.Input((32, 32, 3))
-    outputs = _call(my_conv_block, inputs, 8)
+    no_bias = False
+    for shape, filters in (((32, 32, 3), 8), ((17, 23, 6), 5)):  # odd sizes, odd filters
+        no_bias = _check_one_conv_block(my_conv_block, shape, filters)
+    return _passed("two Conv2D 3x3 'same' -> BatchNormalization -> ReLU",
+                   "(Without biases: fine, batch norm's own shift does their job; the seed "
+                   "keeps them, so its count is one number per filter higher.)" if no_bias else "")
+
+
+def _check_one_conv_block(my_conv_block, shape, filters) -> bool:
+    inputs = keras.Input(shape)
+    outputs = _call(my_conv_block, inputs, filters)
     name = my_conv_block.__name__
+    size = f"{shape[0]} x {shape[1]}"
     if not isinstance(outputs, keras.KerasTensor):
         _fail(f"`{name}` returned {type(outputs).__name__}; return the output tensor of the "
               "last layer.")
-    if tuple(outputs.shape[1:3]) != (32, 32):
-        _fail(f"A 32 x 32 input came out {outputs.shape[1]} x {outputs.shape[2]}: each 3 x 3 "
-              "convolution needs padding='same', or the skip connections will not fit later.")
-    if outputs.shape[-1] != 8:
-        _fail(f"The block returns {outputs.shape[-1]} channels when asked for 8 filters: both "
-              "Conv2D layers use the block's filter count.")
+    if tuple(outputs.shape[1:3]) != shape[:2]:
+        _fail(f"A {size} input came out {outputs.shape[1]} x {outputs.shape[2]}: each 3 x 3 "
+              "convolution needs padding='same' (and stride 1), or the skip connections will "
+              "not fit later.")
+    if outputs.shape[-1] != filters:
+        _fail(f"The block returns {outputs.shape[-1]} channels when asked for {filters} "
+              "filters: both Conv2D layers use the block's `num_filters`.")
     model = keras.Model(inputs, outputs)
     kinds = _layer_kinds(model)
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
@@ -131,20 +191,28 @@ def check_conv_block(my_conv_block) -> None:
         _fail(f"Found {len(convs)} Conv2D layers; a conv_block has two.")
     if any(conv.kernel_size != (3, 3) for conv in convs):
         _fail(f"Kernel sizes {[conv.kernel_size for conv in convs]}: both are 3 x 3.")
+    if any(conv.strides != (1, 1) or conv.dilation_rate != (1, 1) for conv in convs):
+        _fail("Use stride 1 and no dilation in both convolutions: the block keeps the size; "
+              "only the pooling of the encoder halves it.")
     if "BatchNormalization" not in kinds:
         _fail("No BatchNormalization: each convolution is followed by batch norm, then ReLU.")
     if kinds != ["Conv2D", "BatchNormalization", "ReLU"] * 2:
         _fail(f"Layer order {kinds}; expected Conv2D -> BatchNormalization -> ReLU, twice "
               "(normalize before the non-linearity; no activation inside Conv2D).")
-    expected = _reference_conv_block_params(3, 8)
+    inside = [conv.get_config()["activation"] for conv in convs if
+              conv.get_config()["activation"] != "linear"]
+    if inside:
+        _fail(f"A Conv2D has activation={inside[0]!r} inside it, so batch norm would see "
+              "values after the non-linearity. Leave the Conv2D without an activation; the "
+              "ReLU comes after BatchNormalization.")
+    expected = _reference_conv_block_params(shape[-1], filters)
     counted = model.count_params()
     no_bias = all(not conv.use_bias for conv in convs)
-    if counted != expected - (2 * 8 if no_bias else 0):
-        _fail(f"{counted:,} parameters; expected {expected:,}. Check each layer's settings "
-              "against the description of the block.")
-    return _passed("two Conv2D 3x3 'same' -> BatchNormalization -> ReLU",
-                   "(Without biases: fine, batch norm's own shift does their job; the seed "
-                   "keeps them, so its parameter count is 16 higher here.)" if no_bias else "")
+    if counted != expected - (2 * filters if no_bias else 0):
+        _fail(f"{counted:,} parameters for a {size} x {shape[-1]} input and {filters} "
+              f"filters; expected {expected:,}. Check each layer's settings against the "
+              "description of the block.")
+    return no_bias
 
 
 @contextlib.contextmanager
@@ -169,12 +237,18 @@ def _with_reference(function, name: str, reference):
 @_exercise(reference="decoder_block")
 def check_decoder_block(my_decoder_block) -> None:
     """Upsample 2x with Conv2DTranspose, concatenate the skip, then a conv_block."""
+    for below, skip, filters in (((8, 8, 32), (16, 16, 16), 16), ((5, 7, 12), (10, 14, 10), 6)):
+        _check_one_decoder_block(my_decoder_block, below, skip, filters)
+    return _passed("upsample x2, concatenate the skip, conv_block")
+
+
+def _check_one_decoder_block(my_decoder_block, below, skip_shape, filters) -> None:
     from .blocks import conv_block
 
-    inputs, skip = keras.Input((8, 8, 32)), keras.Input((16, 16, 16))
+    inputs, skip = keras.Input(below), keras.Input(skip_shape)
     try:
         with _with_reference(my_decoder_block, "conv_block", conv_block):
-            outputs = _call(my_decoder_block, inputs, skip, 16)
+            outputs = _call(my_decoder_block, inputs, skip, filters, _let=(ValueError,))
     except ValueError as error:
         first = str(error).splitlines()[0][:160]
         _fail(f"Keras could not join the upsampled tensor and the skip ({first}). The transposed "
@@ -183,9 +257,11 @@ def check_decoder_block(my_decoder_block) -> None:
     if not isinstance(outputs, keras.KerasTensor):
         _fail(f"`{my_decoder_block.__name__}` returned {type(outputs).__name__}; return the "
               "output tensor of its last conv_block.")
-    if tuple(outputs.shape[1:]) != (16, 16, 16):
-        _fail(f"Output shape {tuple(outputs.shape[1:])}; expected (16, 16, 16): twice the input "
-              "size, and the block's filter count (16 here) as channels.")
+    right = (*skip_shape[:2], filters)
+    if tuple(outputs.shape[1:]) != right:
+        _fail(f"From {below} below and a {skip_shape} skip with {filters} filters, the output "
+              f"is {tuple(outputs.shape[1:])}; expected {right}: twice the input size, and the "
+              "block's `num_filters` as channels.")
     model = keras.Model([inputs, skip], outputs)
     kinds = _layer_kinds(model)
     if "Add" in kinds:
@@ -198,14 +274,19 @@ def check_decoder_block(my_decoder_block) -> None:
     if not ups:
         _fail("Upsample with a learned Conv2DTranspose (kernel 2, strides 2), as in the U-Net "
               "paper, not with UpSampling2D.")
-    if ups[0].filters != 16:
-        _fail(f"The Conv2DTranspose has {ups[0].filters} filters; give it the block's filter "
-              "count (16 here), like the conv_block after it.")
-    expected = (2 * 2 * 32 * 16 + 16) + _reference_conv_block_params(32, 16)
+    if ups[0].filters != filters:
+        _fail(f"The Conv2DTranspose has {ups[0].filters} filters when the block is asked for "
+              f"{filters}; give it the block's `num_filters`, like the conv_block after it.")
+    if ups[0].kernel_size != (2, 2) or ups[0].strides != (2, 2):
+        _fail(f"The Conv2DTranspose has kernel {ups[0].kernel_size} and strides "
+              f"{ups[0].strides}; the U-Net uses kernel 2 and strides 2: each input pixel "
+              "paints its own 2 x 2 block.")
+    joined = filters + skip_shape[-1]
+    expected = (2 * 2 * below[-1] * filters + filters) + _reference_conv_block_params(joined,
+                                                                                     filters)
     if model.count_params() != expected:
         _fail(f"{model.count_params():,} parameters; expected {expected:,}: check the conv_block "
               "after the concatenation.")
-    return _passed("upsample x2, concatenate the skip, conv_block")
 
 
 @_exercise()
@@ -260,21 +341,30 @@ def check_padded_size(padded_size) -> None:
 @_exercise()
 def check_skip_shapes(skip_shapes) -> None:
     """The (height, width, channels) of each encoder's skip tensor."""
-    answer = _call(skip_shapes, 64, 8, 3)
-    right = [(64, 64, 8), (32, 32, 16), (16, 16, 32)]
+    for size, filters, depth in ((64, 8, 3), (96, 16, 4), (40, 4, 2)):
+        _check_skip_shapes_for(skip_shapes, size, filters, depth)
+    return _passed("full size first, halving the size and doubling the channels")
+
+
+def _check_skip_shapes_for(skip_shapes, size, filters, depth) -> None:
+    answer = _call(skip_shapes, size, filters, depth)
+    right = [(size // 2**level, size // 2**level, filters * 2**level) for level in range(depth)]
+    call = f"skip_shapes({size}, {filters}, {depth})"
     if answer is None:
-        _fail("skip_shapes returned None: return a list of (height, width, channels) tuples.")
+        _fail(f"{call} returned None: return a list of (height, width, channels) tuples.")
     answer = [tuple(int(v) for v in shape) for shape in answer]
     if answer == right:
-        return _passed("full size first, halving the size and doubling the channels")
+        return
     if len(answer) != len(right):
-        _fail(f"{len(answer)} shapes for depth 3; there is one skip per encoder, so 3.")
-    if answer[0][:2] == (32, 32):
-        _fail("The first skip is 32 x 32 for a 64 x 64 input: the skip is taken *before* "
-              "pooling, at the encoder's full size.")
-    if [shape[2] for shape in answer] == [8, 8, 8]:
-        _fail("Every skip has 8 channels: each encoder doubles the filters of the one before.")
-    _fail(f"skip_shapes(64, 8, 3) gave {answer}; expected {right}.")
+        _fail(f"{call} gave {len(answer)} shapes for depth {depth}; there is one skip per "
+              f"encoder, so {depth}.")
+    if answer[0][:2] == (size // 2, size // 2):
+        _fail(f"The first skip is {size // 2} x {size // 2} for a {size} x {size} input: the "
+              "skip is taken *before* pooling, at the encoder's full size.")
+    if [shape[2] for shape in answer] == [filters] * depth:
+        _fail(f"Every skip has {filters} channels: each encoder doubles the filters of the one "
+              "before.")
+    _fail(f"{call} gave {answer}; expected {right}.")
 
 
 # --- notebook 03 ---------------------------------------------------------------------------
@@ -292,37 +382,57 @@ def _example_trimap() -> np.ndarray:
 def check_resize_mask(resize_mask) -> None:
     """Resize a trimap to ``size`` x ``size`` without inventing values."""
     trimap = _example_trimap()
-    answer = np.asarray(_call(resize_mask, tf.constant(trimap), 24))
-    if answer.shape != (24, 24, 1):
-        _fail(f"Shape {answer.shape}; expected (24, 24, 1): a size x size mask, channel kept.")
-    invented = sorted(set(np.unique(answer).tolist()) - {1, 2, 3})
-    if invented:
-        _fail(f"The mask now holds {len(invented)} values that are no class, such as "
-              f"{invented[0]!r}. Bilinear (the default) averages labels; resize masks with "
-              "method='nearest'.")
-    right = tf.image.resize(trimap, (24, 24), method="nearest").numpy()
-    if not np.array_equal(answer, right):
-        _fail("Values are labels, but not at the right places: use tf.image.resize with "
-              "method='nearest' on the whole mask.")
-    return _passed("nearest-neighbour resizing keeps every value a label")
+    for size in (24, 80):  # smaller and larger than the 37 x 53 trimap
+        answer = np.asarray(_call(resize_mask, tf.constant(trimap), size))
+        if answer.shape != (size, size, 1):
+            _fail(f"Asked for size {size}, the shape is {answer.shape}; expected "
+                  f"({size}, {size}, 1): a size x size mask, channel kept.")
+        invented = sorted(set(np.unique(answer).tolist()) - {1, 2, 3})
+        if invented:
+            _fail(f"The mask now holds {len(invented)} values that are no class, such as "
+                  f"{invented[0]!r}. Bilinear (the default) averages labels; resize masks with "
+                  "method='nearest'.")
+        right = tf.image.resize(trimap, (size, size), method="nearest").numpy()
+        if not np.array_equal(answer, right):
+            _fail("Values are labels, but not at the right places: use tf.image.resize with "
+                  "method='nearest' on the whole mask.")
+    inside = np.asarray(_in_tf_data(_named(resize_mask, 24), tf.constant(trimap)))
+    if not np.array_equal(inside, tf.image.resize(trimap, (24, 24), method="nearest").numpy()):
+        _fail("Inside tf.data the mask comes out differently than outside: use TensorFlow "
+              "operations only.")
+    return _passed("nearest-neighbour resizing keeps every value a label, also inside tf.data")
+
+
+def _named(function, *extra):
+    """``function`` with ``extra`` arguments after the tensors, keeping its name for messages."""
+    def call(*tensors):
+        return function(*tensors, *extra)
+    call.__name__ = getattr(function, "__name__", "your function")
+    return call
 
 
 @_exercise()
 def check_to_binary(to_binary) -> None:
     """Trimap 1 pet / 2 background / 3 border to 1 pet-or-border / 0 background."""
     trimap = np.array([[1, 2, 3], [3, 2, 1]], np.uint8)
-    answer = np.asarray(_call(to_binary, tf.constant(trimap)))
     right = np.array([[1, 0, 1], [1, 0, 1]])
-    if answer.shape == right.shape and np.array_equal(answer, right):
-        return _passed("pet and border are 1, background 0")
-    if answer.shape == right.shape and np.array_equal(answer, trimap - 1):
-        _fail("That shifts the trimap to 0, 1, 2: pet would be 0 and background 1. Binary "
-              "masks are 1 where the trimap is 1 (pet) or 3 (border), 0 where it is 2.")
-    if answer.shape == right.shape and np.array_equal(answer, trimap == 1):
-        _fail("The border (3) came out as background. It belongs to the pet's outline: count "
-              "it as pet, so the mask is 0 only where the trimap says 2.")
-    _fail(f"For the trimap {trimap.tolist()} you gave {answer.tolist()}; expected "
-          f"{right.tolist()}.")
+    for dtype in (tf.uint8, tf.int32):  # tfds gives uint8; other code may hold int32
+        answer = np.asarray(_call(to_binary, tf.constant(trimap, dtype)))
+        if answer.shape == right.shape and np.array_equal(answer, right):
+            continue
+        if answer.shape == right.shape and np.array_equal(answer, trimap - 1):
+            _fail("That shifts the trimap to 0, 1, 2: pet would be 0 and background 1. Binary "
+                  "masks are 1 where the trimap is 1 (pet) or 3 (border), 0 where it is 2.")
+        if answer.shape == right.shape and np.array_equal(answer, trimap == 1):
+            _fail("The border (3) came out as background. It belongs to the pet's outline: "
+                  "count it as pet, so the mask is 0 only where the trimap says 2.")
+        _fail(f"For the trimap {trimap.tolist()} ({dtype.name}) you gave {answer.tolist()}; "
+              f"expected {right.tolist()}.")
+    inside = np.asarray(_in_tf_data(to_binary, tf.constant(trimap)))
+    if not np.array_equal(inside, right):
+        _fail("Inside tf.data the mask comes out differently than outside: use TensorFlow "
+              "operations only.")
+    return _passed("pet and border are 1, background 0, also inside tf.data")
 
 
 @_exercise()
@@ -346,7 +456,29 @@ def check_flip_pair(flip_pair) -> None:
     if flips in (0, 16):
         _fail(f"{'Every' if flips else 'No'} call flipped: the flip should happen at random, "
               "about half of the time, depending on the seed.")
-    return _passed("image and mask flip together, about half of the time")
+    for number in range(4):
+        seed = tf.constant([number, 7])
+        first, again = (np.asarray(_call(flip_pair, image, mask, seed)[0]) for _ in range(2))
+        if not np.array_equal(first, again):
+            _fail(f"The same seed [{number}, 7] flipped once and not the other time: the "
+                  "decision must come from the seed (tf.image.stateless_random_flip_left_right "
+                  "or tf.random.stateless_uniform), so a run can be repeated exactly.")
+    dataset = tf.data.Dataset.range(16).map(
+        lambda n: (image, mask, tf.stack([tf.cast(n, tf.int32), 7])))
+    try:
+        flipped = [np.allclose(np.asarray(new_image), image.numpy()[:, ::-1])
+                   for new_image, _ in dataset.map(flip_pair)]
+    except Exception as error:  # noqa: BLE001
+        raise ExerciseFailed(
+            f"`{flip_pair.__name__}` fails inside tf.data.Dataset.map, where the pipeline "
+            f"calls it ({type(error).__name__}: {_first_line(error)}). Use TensorFlow "
+            "operations only.") from error
+    if sum(flipped) in (0, 16):
+        _fail(f"Inside tf.data {'every' if sum(flipped) else 'no'} example was flipped: a "
+              "Python `if` or `random` runs once, when TensorFlow traces the function, so the "
+              "decision is frozen. Let TensorFlow decide per example, from the seed.")
+    return _passed("image and mask flip together, about half of the time, from the seed, "
+                   "also inside tf.data")
 
 
 # --- notebook 04 ---------------------------------------------------------------------------
@@ -403,6 +535,11 @@ def check_pet_iou(pet_iou) -> None:
     if not math.isclose(answer, 1 / 3, abs_tol=1e-6):
         _fail(f"Gave {answer:.3f}; expected 1/3: with threshold 0.5 the first and third "
               "pixels are predicted pet, so the overlap is 1 pixel and the union 3.")
+    lower = _call(pet_iou, truth, scores, threshold=0.35)
+    if lower is None or np.ndim(lower) != 0 or not math.isclose(float(lower), 2 / 3,
+                                                                abs_tol=1e-6):
+        _fail(f"With threshold=0.35 you gave {lower}; expected 2/3 (three pixels above "
+              "0.35, two of them pet). Use the `threshold` argument, not a fixed 0.5.")
     empty = _call(pet_iou, np.zeros((1, 4)), np.zeros((1, 4, 1)))
     if not math.isclose(float(empty), 1.0):
         _fail(f"No pet in the truth and none predicted gave {float(empty)!r}: that answer is "
@@ -433,6 +570,11 @@ def check_iou_from_confusion(iou_from_confusion) -> None:
               "return NaN so that means can skip it (np.nanmean).")
     if not np.allclose(answer[:2], right[:2]):
         _fail(f"Gave {answer.round(3).tolist()}; expected {right.round(3).tolist()}.")
+    missed = np.asarray(_call(iou_from_confusion, np.array([[5, 3], [2, 0]])), dtype=float)
+    if missed.shape != (2,) or not np.allclose(missed, [0.5, 0.0]):
+        _fail(f"For [[5, 3], [2, 0]] you gave {missed.round(3).tolist()}; expected [0.5, 0.0]. "
+              "Class 1 is in the truth and in the prediction but never both at once: its IoU "
+              "is 0 (0 right of a union of 5), not NaN. NaN is only for an empty union.")
     return _passed("TP / (row + column - TP), NaN for absent classes")
 
 
@@ -451,4 +593,72 @@ def check_best_threshold(best_threshold) -> None:
     if answer != 0.3:
         _fail(f"Gave {answer!r}; the best threshold here is 0.3 (IoU 0.75). Label pixels "
               "with score > threshold, then compute the pet IoU for each candidate.")
-    return _passed("the threshold with the highest IoU")
+    tied = _call(best_threshold, np.array([[1, 0, 1]]), np.array([[0.8, 0.2, 0.9]])[..., None],
+                 np.array([0.3, 0.5, 0.7]))
+    if tied != 0.3:
+        _fail(f"Here 0.3, 0.5 and 0.7 all give IoU 1.0 and you returned {tied}: when several "
+              "tie, return the first of them (np.argmax does; a loop with `>=` keeps the "
+              "last).")
+    return _passed("the threshold with the highest IoU, the first of a tie")
+
+
+# --- notebook 06 ---------------------------------------------------------------------------
+
+@_exercise()
+def check_network_input(network_input) -> None:
+    """The (height, width) a photo has when it reaches the network, for each ``scale_to``."""
+    cases = [((375, 500), 96, 4, "auto", (96, 96)), ((500, 375), 128, 4, "auto", (128, 128)),
+             ((375, 500), 96, 4, None, (384, 512)), ((101, 77), 64, 3, None, (104, 80)),
+             ((375, 500), 96, 4, 100, (112, 112)), ((64, 64), 64, 4, 64, (64, 64))]
+    for photo, train, depth, scale_to, right in cases:
+        call = f"network_input({photo}, {train}, {depth}, scale_to={scale_to!r})"
+        answer = _call(network_input, photo, train, depth, scale_to=scale_to)
+        answer = tuple(int(v) for v in answer)
+        if answer == right:
+            continue
+        if scale_to == "auto" and max(answer) == train and answer != right:
+            _fail(f"{call} gave {answer}: that keeps the photo's aspect ratio. Training "
+                  "squashed every photo to the full square, so prediction does the same: "
+                  f"{right}.")
+        if answer == tuple(photo) or (scale_to not in ("auto", None) and answer == (scale_to,
+                                                                                    scale_to)):
+            _fail(f"{call} gave {answer}: the sides must divide by 2**depth = {2**depth}, so "
+                  f"the photo is padded up to {right} first (mirrored at its edges).")
+        _fail(f"{call} gave {answer}; expected {right}.")
+    return _passed("the square of training for 'auto', padded to a multiple of 2**depth "
+                   "otherwise")
+
+
+def _position_scores(photo: np.ndarray) -> np.ndarray:
+    """A stand-in network that is not mirror-symmetric: brighter pixels on the right count more."""
+    ramp = np.linspace(0.0, 1.0, photo.shape[1], dtype=np.float32)[None, :, None]
+    return photo[..., :1].astype(np.float32) * ramp
+
+
+@_exercise()
+def check_flip_average(flip_average) -> None:
+    """Test-time flipping: average the scores of the photo and of its mirror image."""
+    rng = np.random.default_rng(3)
+    for shape in ((6, 9, 3), (5, 4, 3)):
+        photo = rng.random(shape).astype(np.float32)
+        mirrored = _position_scores(photo[:, ::-1])
+        right = (_position_scores(photo) + mirrored[:, ::-1]) / 2
+        answer = _call(flip_average, _position_scores, photo)
+        answer = np.asarray(answer, dtype=np.float32)
+        if answer.shape != right.shape:
+            _fail(f"For a {shape[0]} x {shape[1]} photo you returned shape {answer.shape}; "
+                  f"expected {right.shape}, the shape `predict` returns.")
+        if np.allclose(answer, (_position_scores(photo) + mirrored) / 2):
+            _fail("The mirror image's scores are averaged as they come out, still mirrored: "
+                  "flip them back (scores[:, ::-1]) before averaging, so each pixel meets its "
+                  "own score.")
+        vertical = _position_scores(photo[::-1])[::-1]
+        if np.allclose(answer, (_position_scores(photo) + vertical) / 2):
+            _fail("That flips upside down (the first axis). A left-right mirror reverses the "
+                  "columns: photo[:, ::-1].")
+        if set(np.unique(answer).tolist()) <= {0.0, 0.5, 1.0}:
+            _fail("Average the scores (probabilities), not labels: thresholding comes after.")
+        if not np.allclose(answer, right, atol=1e-6):
+            _fail("Not the average of predict(photo) and the flipped-back prediction of the "
+                  "mirrored photo.")
+    return _passed("scores of the photo and of its mirror image, flipped back, averaged")

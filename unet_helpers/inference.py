@@ -1,11 +1,16 @@
-"""Use a trained U-Net on any photo: read it, pad it, predict, crop back.
+"""Use a trained U-Net on any photo: read it, resize it as training did, predict, resize back.
 
 A U-Net's weights do not depend on the image size, only on the number of
 channels. So :func:`any_size` rebuilds a model that was trained at, say,
 96 x 96 with an input of ``(None, None, 3)`` and copies the weights; then any
-height and width that ``2**depth`` divides will do. :func:`predict_mask` pads
-the photo up to such a size, predicts, and crops the padding off again, so the
-mask has exactly the photo's height and width.
+height and width that ``2**depth`` divides will do.
+
+:func:`predict_mask` resizes a photo the way training resized every photo
+(squashed to the model's square, :func:`unet_helpers.data.resize_photo`),
+predicts, and resizes the scores back, so the mask has exactly the photo's
+height and width. At sizes that ``2**depth`` does not divide (``scale_to=None``
+or an odd ``n``) it pads the photo by mirroring its edges and crops the
+padding off again.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import tensorflow as tf
 from PIL import Image
 
 from .data.images import IMAGE_SUFFIXES, read_photo
+from .data.pipeline import resize_photo
 from .metrics import score_cut
 from .model import head_gives_logits
 
@@ -71,7 +77,7 @@ def any_size(model: keras.Model) -> keras.Model:
 def _resized(photo: np.ndarray, height: int, width: int) -> np.ndarray:
     if photo.shape[:2] == (height, width):
         return photo.astype(np.float32)
-    return tf.image.resize(photo, (height, width), antialias=True).numpy()
+    return resize_photo(photo, (height, width)).numpy().astype(np.float32)
 
 
 def _padded_shape(height, width, multiple):
@@ -85,14 +91,15 @@ def _pad(photo: np.ndarray, height: int, width: int) -> tuple[np.ndarray, tuple[
 
 
 def _working_size(shape, model, scale_to):
-    height, width = shape
+    """The (height, width) the network sees: see ``scale_to`` in :func:`predict_mask`."""
     if scale_to == "auto":
-        fixed = model_image_size(model)
-        scale_to = max(fixed) if fixed else None
+        return model_image_size(model) or tuple(shape)
     if scale_to is None:
-        return height, width
-    factor = scale_to / max(height, width)
-    return max(1, round(height * factor)), max(1, round(width * factor))
+        return tuple(shape)
+    if isinstance(scale_to, bool) or not isinstance(scale_to, (int, np.integer)) or scale_to < 1:
+        raise ValueError(f"scale_to must be 'auto', None or a positive whole number of pixels "
+                         f"(the side of the square the photo is resized to), got {scale_to!r}.")
+    return int(scale_to), int(scale_to)
 
 
 def _check_size(shape, depth, working=None):
@@ -104,9 +111,9 @@ def _check_size(shape, depth, working=None):
             "but so few pixels say too little about a pet: use a larger photo.")
     if working is not None and min(working) < smallest:
         raise ValueError(
-            f"The photo is {shape[0]} x {shape[1]} pixels: so long and thin that, scaled to "
-            f"the training size, it becomes {working[0]} x {working[1]}, less than "
-            f"{smallest} pixels across. Crop it closer to the pet, or pass scale_to=None.")
+            f"scale_to={working[0]} is too small: this U-Net (depth {depth}) needs at least "
+            f"{smallest} x {smallest} pixels. Use scale_to='auto' (the training size) or a "
+            f"larger number.")
 
 
 def _scores_to_labels(scores: np.ndarray, threshold: float, from_logits: bool) -> np.ndarray:
@@ -157,12 +164,16 @@ def predict_mask(model: keras.Model, image, *, threshold: float = 0.5,
         image: a file path, a PIL image or an array (H, W[, 1|3|4]); see :func:`read_photo`.
         threshold: for one-channel (sigmoid) models, the probability above which a pixel
             is the class 1 ("pet").
-        scale_to: ``"auto"`` resizes the photo so its longer side is the size the model was
-            built for (the scale its objects had in training), ``None`` predicts at the
-            photo's own size, an integer sets the longer side.
+        scale_to: ``"auto"`` resizes the photo to the size the model was built for, the
+            way training resized every photo (:func:`unet_helpers.data.resize_photo`:
+            squashed to the square, aspect ratio not kept), so pets appear at the scale
+            and with the stretch the network learned; ``None`` predicts at the photo's own
+            size; a whole number ``n`` resizes to ``n x n``, as ``load_pets(image_size=n)``
+            would.
 
-    The photo is padded (mirrored at its edges) to a multiple of ``2**depth``,
-    predicted, cropped back and, if it was resized, the scores are resized back
+    The photo is resized, padded (mirrored at its edges) to a multiple of
+    ``2**depth`` if it is not one already, predicted, cropped back and, if it
+    was resized, the scores are resized back to the photo's height and width
     before they are turned into labels.
     """
     (scores,) = predict_scores(model, [image], scale_to=scale_to)

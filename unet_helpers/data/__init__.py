@@ -39,7 +39,7 @@ from .common import (
 from .directory import ScanReport, directory_examples, scan_directory
 from .generated import generated_examples, make_pet
 from .measured import REAL_SAMPLE
-from .pipeline import augment_pair, resize_pair, trimap_to_labels
+from .pipeline import augment_pair, resize_pair, resize_photo, trimap_to_labels
 from .tfds_source import network_available, tfds_examples, tfds_prepared
 
 SOURCES = ("auto", "tfds", "directory", "generated")
@@ -202,7 +202,8 @@ def load_pets(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
 
 
 __all__ = [
-    "CLASS_NAMES", "REAL_SAMPLE", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
+    "CLASS_NAMES", "REAL_SAMPLE", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair",
+    "resize_photo", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
     "PetDataUnavailable", "PetDataWarning", "ScanReport", "default_data_root",
     "default_pets_dir", "generated_examples", "is_sample_test", "is_validation", "load_pets", "make_pet",
     "network_available", "num_classes", "raw_pairs", "resolve_source", "scan_directory",

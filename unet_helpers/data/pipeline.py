@@ -17,13 +17,27 @@ CONTRAST_RANGE = (0.8, 1.2)  # stretch or squeeze around the mean by this factor
 SATURATION_RANGE = (0.7, 1.3)  # grey it down or strengthen the colours by this factor
 
 
-def resize_pair(image, trimap, image_size: int):
-    """Resize to ``image_size`` squared: bilinear for the photo, nearest for the trimap."""
-    size = [image_size, image_size]
+def resize_photo(image, size):
+    """A photo (H, W, 3) resized to ``size`` = (height, width), bilinear, as ``uint8``.
+
+    The one resizing rule of the collection: training squashes every photo to
+    the square it learns at with this function, and ``uh.predict_mask`` feeds
+    a photo to a trained model through it too, so the network meets pets at
+    the same scale and with the same stretch in both.
+    """
     image = tf.image.resize(image, size, method="bilinear", antialias=True)
-    image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
-    trimap = tf.image.resize(trimap, size, method="nearest")
-    return image, trimap
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def resize_pair(image, trimap, image_size: int):
+    """Resize to ``image_size`` squared: bilinear for the photo, nearest for the trimap.
+
+    The photo's aspect ratio is not kept: a 500 x 375 photo is squashed to a
+    square. Every pixel of the square then shows the photo (none is padding),
+    and inference squashes the same way (see :func:`resize_photo`).
+    """
+    size = [image_size, image_size]
+    return resize_photo(image, size), tf.image.resize(trimap, size, method="nearest")
 
 
 def trimap_to_labels(trimap, mask_mode: str):
