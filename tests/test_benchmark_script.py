@@ -134,11 +134,16 @@ def test_the_resize_policy_figures_quoted_match_the_results_file():
     notebook = (ROOT / "notebooks" / "06_inference_and_export.ipynb").read_text()
     low, high = validation["keep-aspect"]["chosen_minus_this_ci95"]
     assert 0 < low < high, "the quoted difference excludes 0"
+    readme = (ROOT / "README.md").read_text()
     for figure in (f"{validation['squash']['photos']} validation photos",
                    f"{validation['squash']['iou_pet']:.3f}",
                    f"{validation['keep-aspect']['iou_pet']:.3f}",
                    f"{validation['own-size']['iou_pet']:.3f}", f"{low:.3f} to {high:.3f}"):
         assert figure in notebook, figure
+        assert figure in readme.replace("\n  ", " "), figure
+    test = result["test"]
+    assert (f"{test['at_the_square']['iou_pet']:.3f} at the\n  {result['image_size']}-px square, "
+            f"{test['at_own_resolution']['iou_pet']:.3f} at each photo's own") in readme
 
 
 def test_experiments_and_resize_policy_scripts_run_and_resume(tmp_path, capsys):
@@ -172,3 +177,32 @@ def test_experiments_and_resize_policy_scripts_run_and_resume(tmp_path, capsys):
     assert set(policy["validation"]) == {"squash", "keep-aspect", "own-size"}
     assert policy["chosen_on_validation"] in policy["validation"]
     assert policy["test"]["at_own_resolution"]["photos"] == 6
+
+
+def test_the_border_figures_quoted_match_the_results_files():
+    """Notebook 03 quotes benchmarks/results/border/: the numbers must be those."""
+    folder = ROOT / "benchmarks" / "results" / "border"
+    kept = json.loads((folder / "loss-crossentropy.json").read_text())
+    ignored = json.loads((folder / "border-ignored.json").read_text())
+    assert ignored["settings"]["border"] == "ignore" and kept["settings"]["border"] == "pet"
+    assert kept["settings"]["loss"] == ignored["settings"]["loss"] == "crossentropy"
+    assert kept["steps"] == ignored["steps"] and kept["data"] == ignored["data"]
+    notebook = (ROOT / "notebooks" / "03_pet_data.ipynb").read_text()
+    assert f"cross-entropy for {kept['steps']} steps" in notebook
+    assert f"{kept['test']['photos']} test photos" in notebook
+    for row in (kept, ignored):
+        scored = row["test"]["border_as_pet"]
+        assert (f"{scored['iou_pet']:.3f} (95 % interval {scored['ci95'][0]:.3f} to "
+                f"{scored['ci95'][1]:.3f})") in notebook
+        assert f"{row['test']['border_left_out']['iou_pet']:.3f}" in notebook
+    readme = (ROOT / "README.md").read_text()
+    for row in (kept, ignored):
+        pair = (f"{row['test']['border_as_pet']['iou_pet']:.3f} / "
+                f"{row['test']['border_left_out']['iou_pet']:.3f}")
+        assert pair in readme, pair
+    # what the prose concludes: each network wins on its own definition
+    assert kept["test"]["border_as_pet"]["iou_pet"] > ignored["test"]["border_as_pet"]["iou_pet"]
+    assert (ignored["test"]["border_left_out"]["iou_pet"]
+            > kept["test"]["border_left_out"]["iou_pet"])
+    low, high = kept["test"]["border_left_out"]["ci95"]
+    assert low <= ignored["test"]["border_left_out"]["iou_pet"] <= high, "within the noise"
