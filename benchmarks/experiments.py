@@ -15,14 +15,31 @@ two ways: with the trimap's border counted as pet (the dataset's binary mask,
 used everywhere else in this collection) and with the border left out of the
 score (a thin band along the outline where the annotators did not decide).
 
-Budget: ``--steps`` trains a fixed number of batches (the same work whatever
-else the machine does; the learning rate follows a cosine over them), and
-``--minutes`` additionally stops at the end of the epoch in which that much
-time has passed.
+Budget, one of two:
+
+- ``--minutes M``: the same wall-clock time for every variant. Before training,
+  each variant times a few steps of a throw-away copy of itself, and trains
+  as many steps as fit into ``M`` minutes at that speed, with the learning
+  rate's cosine over exactly those steps (a time limit of ``1.5 M`` guards
+  against a machine that slows down). A small network thus gets more steps
+  than a large one: what a learner with a fixed amount of time would see.
+  Do not run anything else on the machine meanwhile.
+- ``--steps N``: the same number of batches for every variant (the same work
+  whatever else the machine does). The committed results use this
+  (``--steps 80 --steps-per-epoch 20``): on this busy 2-core machine the
+  timing of ``--minutes`` gave networks of the same shape 0.49 steps/s in one
+  run and 0.69 in another, too unequal a budget to compare.
+
+``test-time-flip`` changes only the evaluation: it scores the model that
+``baseline`` trained in the same folder (``--save-models``) when there is one.
+After the variants, ``summary.csv``, ``summary.md``, ``iou.png`` and ``cost.png``
+are rewritten from every result file in ``--out``.
 
     .venv/bin/python benchmarks/experiments.py --list
+    .venv/bin/python benchmarks/experiments.py --steps 80 --steps-per-epoch 20 \\
+        --package --readme                               # every variant, ~45 minutes
     .venv/bin/python benchmarks/experiments.py --variants loss-crossentropy border-ignored \\
-        --steps 400 --pets-dir ../shared/data/oxford-iiit-pet-sample
+        --steps 400 --pets-dir ../shared/data/oxford-iiit-pet-sample --out DIR
     .venv/bin/python benchmarks/experiments.py --profile smoke --source generated \\
         --steps 4 --out /tmp/experiments      # seconds: proves the code path
 """
@@ -30,12 +47,10 @@ time has passed.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -49,198 +64,123 @@ import unet_helpers as uh  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "experiments"
 SAMPLE = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
-PET, BACKGROUND, BORDER = 0, 1, 2  # trimap labels as the pipeline gives them (mask_mode="trimap")
+PACKAGE_FILE = ROOT / "unet_helpers" / "measured_experiments.py"
+VARIANTS, BY_NAME = uh.experiments.VARIANTS, uh.experiments.BY_NAME
 
 
-@dataclasses.dataclass(frozen=True)
-class Variant:
-    """One change from the base profile. Fields left as None keep the profile's value."""
-
-    name: str
-    what: str
-    depth: int | None = None
-    base_filters: int | None = None
-    image_size: int | None = None
-    batch_norm: bool = True
-    upsampling: str = "transpose"
-    loss: str | None = None
-    augment: str = "full"  # "full", "flips" or "none"
-    border: str = "pet"  # "pet": border pixels are pet; "ignore": weight 0 in training
-    test_time_flip: bool = False  # average the predictions of the photo and its mirror image
-    train_on: str = "train"  # "train" (best validation epoch) or "train+validation" (last)
-
-
-VARIANTS = [
-    Variant("baseline", "the profile as it is"),
-    Variant("depth-3", "depth 3 instead of 4", depth=3),
-    Variant("depth-5", "depth 5", depth=5),
-    Variant("filters-8", "8 base filters", base_filters=8),
-    Variant("filters-32", "32 base filters", base_filters=32),
-    Variant("no-batch-norm", "no batch normalization", batch_norm=False),
-    Variant("resize-upsampling", "resize + 3x3 conv instead of transposed conv",
-            upsampling="resize"),
-    Variant("loss-crossentropy", "cross-entropy alone", loss="crossentropy"),
-    Variant("loss-dice", "Dice alone", loss="dice"),
-    Variant("augment-none", "no augmentation", augment="none"),
-    Variant("augment-flips", "flips only", augment="flips"),
-    Variant("size-64", "64 px images", image_size=64),
-    Variant("size-128", "128 px images", image_size=128),
-    Variant("border-ignored", "cross-entropy, border pixels weight 0 (vs loss-crossentropy)",
-            loss="crossentropy", border="ignore"),
-    Variant("train-plus-validation", "train + validation photos, last epoch kept",
-            train_on="train+validation"),
-    Variant("test-time-flip", "baseline + flip averaging at evaluation", test_time_flip=True),
-]
-BY_NAME = {variant.name: variant for variant in VARIANTS}
-
-
-def _binary(image, labels, border: str):
-    """Trimap labels (pet 0, background 1, border 2) to the binary target, with weights."""
-    if border == "ignore":
-        return (image, tf.cast(labels == PET, tf.uint8), tf.cast(labels != BORDER, tf.float32))
-    return image, tf.cast(labels != BACKGROUND, tf.uint8)
-
-
-def _flip_only(image, labels, seed):
-    stacked = tf.concat([image, tf.cast(labels, tf.float32)], axis=-1)
-    stacked = tf.image.stateless_random_flip_left_right(stacked, seed)
-    return stacked[..., :3], tf.cast(tf.round(stacked[..., 3:]), labels.dtype)
-
-
-def training_data(variant: Variant, settings: dict, seed: int) -> tf.data.Dataset:
-    common = dict(settings, mask_mode="trimap", verbose=False, batch_size=None)
-    splits = ["train", "validation"] if variant.train_on == "train+validation" else ["train"]
-    pairs = None
-    for split in splits:
-        data = uh.load_pets(split, augment=False, shuffle=False, **common)
-        pairs = data if pairs is None else pairs.concatenate(data)
-    pairs = pairs.shuffle(1024, seed=seed, reshuffle_each_iteration=True)
-    if variant.augment == "full":
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        pairs = tf.data.Dataset.zip((pairs, seeds)).map(
-            lambda pair, s: uh.data.augment_pair(pair[0], pair[1], s),
-            num_parallel_calls=tf.data.AUTOTUNE)
-    elif variant.augment == "flips":
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        pairs = tf.data.Dataset.zip((pairs, seeds)).map(
-            lambda pair, s: _flip_only(pair[0], pair[1], s), num_parallel_calls=tf.data.AUTOTUNE)
-    elif variant.augment != "none":
-        raise ValueError(f"augment must be 'full', 'flips' or 'none', got {variant.augment!r}.")
-    pairs = pairs.map(lambda i, t: _binary(i, t, variant.border))
-    return pairs.batch(settings["batch_size"], drop_remainder=True).repeat().prefetch(2)
-
-
-def build(variant: Variant, profile, steps: int) -> keras.Model:
-    size = variant.image_size or profile.image_size
-    model = uh.build_unet((size, size, 3), base_filters=variant.base_filters or profile.base_filters,
-                          depth=variant.depth or profile.depth, batch_norm=variant.batch_norm,
-                          upsampling=variant.upsampling, bn_momentum=profile.bn_momentum,
-                          dropout=profile.dropout)
-    return uh.training.compile_model(model, loss=variant.loss or profile.loss,
-                                     learning_rate=profile.learning_rate, decay_steps=steps,
-                                     weight_decay=profile.weight_decay)
-
-
-def predict(model, images, test_time_flip: bool) -> np.ndarray:
-    scores = np.asarray(model(images, training=False), dtype=np.float32)
-    if test_time_flip:
-        mirrored = np.asarray(model(images[:, :, ::-1], training=False), dtype=np.float32)
-        scores = (scores + mirrored[:, :, ::-1]) / 2
-    return scores[..., 0]
-
-
-def score(model, dataset, test_time_flip: bool = False) -> dict:
-    """Per-image (intersection, union) of the pet, border as pet and border left out."""
-    with_border, without_border = [], []
-    for images, labels in dataset:
-        predicted = predict(model, images.numpy(), test_time_flip) > 0.5
-        labels = labels.numpy()[..., 0]
-        for guess, truth in zip(predicted, labels):
-            pet = truth != BACKGROUND
-            with_border.append(((guess & pet).sum(), (guess | pet).sum()))
-            decided = truth != BORDER
-            pet = truth == PET
-            without_border.append(((guess & pet & decided).sum(),
-                                   ((guess | pet) & decided).sum()))
-    result = {}
-    for key, overlaps in (("border_as_pet", with_border), ("border_left_out", without_border)):
-        overlaps = np.asarray(overlaps, dtype=np.int64)
-        total = overlaps.sum(axis=0)
-        low, high = uh.evaluation.bootstrap_iou(overlaps)
-        result[key] = {"iou_pet": round(float(total[0] / max(total[1], 1)), 4),
-                       "ci95": [round(low, 4), round(high, 4)]}
-    result["photos"] = len(with_border)
-    return result
-
-
-class Progress(keras.callbacks.Callback):
-    def __init__(self, name: str, images_per_epoch: int, epochs: int):
-        super().__init__()
-        self.name, self.images, self.epochs = name, images_per_epoch, epochs
-        self.curve, self.seconds = [], 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_test_begin(self, logs=None):  # the validation pass is not training time
-        self.seconds += time.perf_counter() - self.started
-
-    def on_test_end(self, logs=None):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.curve.append(round(float(logs.get("val_pet_iou", float("nan"))), 4))
-        print(f"  {self.name}: epoch {epoch + 1}/{self.epochs}, validation pet IoU "
-              f"{self.curve[-1]:.3f}, {self.images * (epoch + 1) / self.seconds:.1f} img/s",
-              flush=True)
-
-
-def run_variant(variant: Variant, args) -> dict:
+def run_one(variant, args, models: Path | None):
+    """Train and score one variant (or, for test-time-flip, re-score baseline's model)."""
     profile = uh.get_profile(args.profile)
-    keras.utils.set_random_seed(args.seed)
-    size = variant.image_size or profile.image_size
-    settings = dict(source=args.source, pets_dir=args.pets_dir, image_size=size,
-                    batch_size=profile.batch_size)
-    train = training_data(variant, settings, args.seed)
-    validation = uh.load_pets("validation", mask_mode="binary", verbose=False, **settings)
-    test = uh.load_pets("test", mask_mode="trimap", verbose=False, **settings)
-    steps = args.steps or profile.train_steps
-    per_epoch = max(1, min(steps, args.steps_per_epoch))
-    epochs = max(1, round(steps / per_epoch))
-    model = build(variant, profile, per_epoch * epochs)
-    progress = Progress(variant.name, per_epoch * profile.batch_size, epochs)
-    callbacks = [progress]
-    keep_best = variant.train_on == "train"
-    if keep_best:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_pet_iou", mode="max",
-                                                       patience=epochs,
-                                                       restore_best_weights=True))
-    if args.minutes:
-        callbacks.append(uh.training.TimeLimit(args.minutes))
-    model.fit(train, epochs=epochs, steps_per_epoch=per_epoch, callbacks=callbacks,
-              validation_data=validation, verbose=0)
-    scored = score(model, test, variant.test_time_flip)
-    curve = progress.curve
-    best = int(np.nanargmax(curve)) + 1 if keep_best else len(curve)
-    result = {
-        "variant": variant.name, "what": variant.what,
-        "settings": {k: v for k, v in dataclasses.asdict(variant).items()
-                     if k not in ("name", "what")},
-        "profile": profile.name, "image_size": size,
-        "parameters": model.count_params(),
-        "steps": per_epoch * len(curve), "epochs": len(curve), "kept_epoch": best,
-        "train_minutes": round(progress.seconds / 60, 2),
-        "images_per_s": round(per_epoch * len(curve) * profile.batch_size / progress.seconds, 1),
-        "validation_curve": curve,
-        "test": scored,
-        "data": args.source if args.source != "directory" else Path(args.pets_dir).name,
-        "seed": args.seed, "tensorflow": tf.__version__,
-        "machine": f"CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
-        else "GPU",
-        "date": datetime.date.today().isoformat(),
-        "command": "benchmarks/experiments.py " + " ".join(args.argv),
-    }
+    reused = models / "baseline.keras" if models else None
+    if variant.test_time_flip and reused is not None and reused.is_file() and \
+            (args.out / "baseline.json").is_file():
+        model = keras.models.load_model(reused)  # the same training; only evaluation differs
+        size = model.input_shape[1]
+        test = uh.load_pets("test", source=args.source, pets_dir=args.pets_dir, image_size=size,
+                            batch_size=profile.batch_size, mask_mode="trimap", verbose=False)
+        result = json.loads((args.out / "baseline.json").read_text())
+        result.update(variant=variant.name, what=variant.what, settings=variant.settings(),
+                      test=uh.experiments.score(model, test, True),
+                      evaluation_only="the model that baseline trained")
+        return result, model
+    result, model = uh.experiments.run_variant(
+        variant, profile, source=args.source, pets_dir=args.pets_dir, seed=args.seed,
+        minutes=None if args.steps else args.minutes, steps=args.steps,
+        steps_per_epoch=args.steps_per_epoch,
+        log=lambda line: print(line, flush=True))
     return result, model
+
+
+SUMMARY = [("variant", "variant"), ("what", "what changes"), ("parameters", "parameters"),
+           ("forward_gflops", "GFLOPs/image"), ("images_per_s", "img/s"), ("steps", "steps"),
+           ("epochs", "epochs"), ("iou_pet", "test pet IoU"), ("ci95", "95 % interval"),
+           ("iou_pet_border_left_out", "border left out")]
+
+
+def load_results(folder: Path) -> list[dict]:
+    """Every variant's result file in ``folder``, in the order of the variant list."""
+    order = {variant.name: number for number, variant in enumerate(VARIANTS)}
+    results = [json.loads(path.read_text()) for path in folder.glob("*.json")]
+    return sorted((r for r in results if r.get("variant") in order),
+                  key=lambda r: order[r["variant"]])
+
+
+def write_summary(folder: Path) -> list[Path]:
+    """summary.csv / summary.md and two figures from every variant's file in ``folder``."""
+    import csv
+
+    results = load_results(folder)
+    if not results:
+        return []
+    rows = [{**r, "iou_pet": r["test"]["border_as_pet"]["iou_pet"],
+             "ci95": "{:.3f} to {:.3f}".format(*r["test"]["border_as_pet"]["ci95"]),
+             "iou_pet_border_left_out": r["test"]["border_left_out"]["iou_pet"]}
+            for r in results]
+    with (folder / "summary.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([key for key, _ in SUMMARY])
+        writer.writerows([[row.get(key, "") for key, _ in SUMMARY] for row in rows])
+    lines = ["| " + " | ".join(title for _, title in SUMMARY) + " |",
+             "|" + "---|" * len(SUMMARY)]
+    lines += ["| " + " | ".join(f"{row.get(key, '')}" for key, _ in SUMMARY) + " |"
+              for row in rows]
+    (folder / "summary.md").write_text("\n".join(lines) + "\n")
+    names = [row["variant"] for row in rows]
+    ious = [row["iou_pet"] for row in rows]
+    bounds = np.array([row["test"]["border_as_pet"]["ci95"] for row in rows])
+    reference = ious[names.index("baseline")] if "baseline" in names else None
+    figure = uh.viz.interval_chart(names, ious, bounds[:, 0], bounds[:, 1], reference=reference,
+                                   xlabel="test pet IoU with 95 % bootstrap interval")
+    figure.savefig(folder / "iou.png", dpi=120)
+    costs = [[row.get("forward_gflops") or np.nan for row in rows],
+             [row.get("images_per_s") or np.nan for row in rows]]
+    figure = uh.viz.cost_chart(costs, ious, names, ylabel="test pet IoU",
+                               xlabels=("GFLOPs per image (forward)", "training images / s"))
+    figure.savefig(folder / "cost.png", dpi=120)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return [folder / name for name in ("summary.csv", "summary.md", "iou.png", "cost.png")]
+
+
+def package_source(folder: Path) -> str:
+    """The text of unet_helpers/measured_experiments.py for the results in ``folder``."""
+    import pprint
+
+    results = load_results(folder)
+    keep = ("variant", "what", "settings", "image_size", "parameters", "forward_gflops",
+            "budget", "images_per_s", "steps", "epochs", "kept_epoch", "validation_curve",
+            "test", "data", "machine", "date", "evaluation_only")
+    slim = [{key: result[key] for key in keep if key in result} for result in results]
+    commands = sorted({result["command"] for result in results})
+    return (
+        '"""What benchmarks/experiments.py measured, shipped with the package for notebook 07.\n\n'
+        "Generated by ``benchmarks/experiments.py --package`` from\n"
+        "``benchmarks/results/experiments/``: do not edit by hand. A test checks\n"
+        "that it matches those files. Inside the package, so that notebook 07 shows\n"
+        "the measurements also when it is opened alone (e.g. in Colab).\n"
+        '"""\n\n'
+        f"COMMANDS = {pprint.pformat(commands, width=96)}\n\n"
+        f"RESULTS = {pprint.pformat(slim, width=96, compact=True, sort_dicts=False)}\n")
+
+
+README_BEGIN, README_END = "<!-- experiments:begin -->", "<!-- experiments:end -->"
+
+
+def update_readme(readme: Path, folder: Path) -> None:
+    """Put summary.md and the command behind it between the README's experiments markers."""
+    import re
+
+    results = load_results(folder)
+    text = readme.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        raise SystemExit(f"{readme} has no {README_BEGIN} ... {README_END} block to fill.")
+    made = sorted({f"`{r['command']}` ({r['machine']}, TensorFlow {r['tensorflow']}, "
+                   f"{r['date']})" for r in results})
+    block = (f"{README_BEGIN}\n{(folder / 'summary.md').read_text()}\nMade by:\n\n"
+             + "\n".join(f"- {line}" for line in made) + f"\n{README_END}")
+    pattern = re.escape(README_BEGIN) + ".*?" + re.escape(README_END)
+    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
 
 
 def main(argv=None) -> int:
@@ -252,18 +192,28 @@ def main(argv=None) -> int:
     parser.add_argument("--pets-dir", default=os.environ.get(uh.data.DIR_ENV_VAR, str(SAMPLE)))
     parser.add_argument("--variants", nargs="+", default=[v.name for v in VARIANTS],
                         metavar="NAME")
-    parser.add_argument("--steps", type=int, help="batches to train (default: the profile's)")
+    parser.add_argument("--steps", type=int, help="batches to train, the same for every variant")
     parser.add_argument("--steps-per-epoch", type=int, default=25,
                         help="batches between two validation passes")
-    parser.add_argument("--minutes", type=float, help="also stop after this many minutes")
+    parser.add_argument("--minutes", type=float, default=3.0,
+                        help="wall-clock minutes of training per variant (default 3; "
+                             "ignored with --steps)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--force", action="store_true", help="train variants already done")
     parser.add_argument("--save-models", type=Path, metavar="FOLDER",
-                        help="also save each trained model there as <variant>.keras")
+                        default=ROOT / "runs" / "experiments",
+                        help="save each trained model there as <variant>.keras "
+                             "(default runs/experiments; 'none' saves nothing)")
+    parser.add_argument("--package", type=Path, nargs="?", const=PACKAGE_FILE, metavar="FILE",
+                        help="also write the results into the package (default "
+                             "unet_helpers/measured_experiments.py)")
+    parser.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md",
+                        help="rewrite the experiments table of this README (default README.md)")
     parser.add_argument("--list", action="store_true", help="list the variants and stop")
     args = parser.parse_args(argv)
     args.argv = argv
+    models = None if str(args.save_models) == "none" else args.save_models
     if args.list:
         for variant in VARIANTS:
             print(f"{variant.name:<22} {variant.what}")
@@ -281,14 +231,29 @@ def main(argv=None) -> int:
             print(f"[{number}/{len(args.variants)}] {name}: done before ({path.name})")
             continue
         print(f"[{number}/{len(args.variants)}] {name}: {BY_NAME[name].what}", flush=True)
-        result, model = run_variant(BY_NAME[name], args)
-        if args.save_models:
-            args.save_models.mkdir(parents=True, exist_ok=True)
-            model.save(args.save_models / f"{name}.keras")
+        result, model = run_one(BY_NAME[name], args, models)
+        result.update(
+            data=args.source if args.source != "directory" else Path(args.pets_dir).name,
+            tensorflow=tf.__version__, date=datetime.date.today().isoformat(),
+            machine=(f"CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
+                     else "GPU"),
+            command="benchmarks/experiments.py " + " ".join(args.argv))
         path.write_text(json.dumps(result, indent=2) + "\n")
+        if models is not None and "evaluation_only" not in result:
+            models.mkdir(parents=True, exist_ok=True)
+            model.save(models / f"{name}.keras")
+        keras.backend.clear_session()
         test = result["test"]["border_as_pet"]
         print(f"  {name}: test pet IoU {test['iou_pet']:.3f} "
               f"[{test['ci95'][0]:.3f}-{test['ci95'][1]:.3f}] -> {path}", flush=True)
+    for path in write_summary(args.out):
+        print(f"wrote {path}")
+    if args.package:
+        args.package.write_text(package_source(args.out))
+        print(f"wrote {args.package}")
+    if args.readme:
+        update_readme(args.readme, args.out)
+        print(f"updated the experiments table in {args.readme}")
     return 0
 
 

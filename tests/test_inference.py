@@ -201,3 +201,12 @@ def test_folder_keeps_masks_of_photos_with_the_same_stem_apart(unet, tmp_path):
         masks = uh.predict_folder(unet, tmp_path, save_to=tmp_path / "masks")
     assert len(masks) == 2
     assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["a.jpg.png", "a.png.png"]
+
+
+def test_a_bad_scale_to_for_a_folder_is_said_once_not_blamed_on_the_files(unet, tmp_path):
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(tmp_path / "a.png")
+    for scale_to, message in (("big", "scale_to must be"), (4, "scale_to=4 is too small")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "skipped file" warning
+            with pytest.raises(ValueError, match=message):
+                uh.predict_folder(unet, tmp_path, scale_to=scale_to)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+import unet_helpers as uh
 from unet_helpers import build_unet, check_input_size, nearest_valid_sizes
 
 
@@ -268,3 +269,18 @@ def test_receptive_field_is_what_one_output_pixel_really_sees():
     widths = _columns_seen(model, size)
     assert fields["head"] <= widths.max() < fields["head"] + 2 ** depth
     assert widths.min() > 0.75 * fields["head"]
+
+
+def test_forward_flops_by_hand():
+    """A depth-1 U-Net, 32 x 32 RGB, 4 filters: every convolution counted by hand."""
+    model = uh.build_unet((32, 32, 3), base_filters=4, depth=1)
+    by_hand = 2 * (32 * 32 * 9 * 3 * 4 + 32 * 32 * 9 * 4 * 4      # encoder conv block
+                   + 16 * 16 * 9 * 4 * 8 + 16 * 16 * 9 * 8 * 8    # bridge
+                   + 16 * 16 * 4 * 8 * 4                          # 2x2 transposed conv, 8 -> 4
+                   + 32 * 32 * 9 * 8 * 4 + 32 * 32 * 9 * 4 * 4    # decoder conv block on 4 + 4
+                   + 32 * 32 * 1 * 4 * 1)                         # 1x1 head
+    assert uh.model.forward_flops(model) == by_hand
+    wider = uh.build_unet((32, 32, 3), base_filters=8, depth=1)
+    assert 3.5 < uh.model.forward_flops(wider) / by_hand < 4, "twice the width, ~4x the work"
+    with pytest.raises(ValueError, match="any image size"):
+        uh.model.forward_flops(uh.build_unet((None, None, 3), base_filters=4, depth=1))

@@ -6,7 +6,6 @@ then ``autograde`` over the submitted folders, then ``export`` of the grades.
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +37,11 @@ def answer_cells(nb):
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     (course / "source" / "ps1").mkdir(parents=True)
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, course / "source" / "ps1" / NOTEBOOK)
+    subprocess.run([sys.executable, str(ROOT / "tools" / "exercises.py"), "course", "--out",
+                    str(course / "source" / "ps1")], check=True, capture_output=True)
+    for other in (course / "source" / "ps1").glob("*.ipynb"):  # one notebook, one assignment
+        if other.name != NOTEBOOK:
+            other.unlink()
     (course / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "unet"\n')
     said = nbgrader(course, "generate_assignment", "ps1", "--force")
     released = nbformat.read(course / "release" / "ps1" / NOTEBOOK, as_version=4)
@@ -64,6 +67,8 @@ def test_the_student_version_has_stubs_and_the_checks(graded):
     assert sorted(answers) == ["ex01_conv_block", "ex01_conv_block_params", "ex01_decoder_block"]
     for cell in answers.values():
         assert "raise NotImplementedError()" in cell.source and "BEGIN SOLUTION" not in cell.source
+    for cell in released.cells:  # nothing leads to the workbooks, where the answers are folded
+        assert "workbook" not in cell.source.lower()
     checks = [c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(checks) == 3 and all("uh.checks.check_" in c.source for c in checks)
 

@@ -174,8 +174,8 @@ class Disconnect(keras.callbacks.Callback):  # test only: the runtime goes away
 callbacks.append(Disconnect())  # after BackupAndRestore, which has saved the epoch'''
 
 
-def test_notebooks_01_to_03_install_themselves_and_run(colab):
-    for name in ("01", "02", "03"):
+def test_notebooks_01_to_03_and_07_install_themselves_and_run(colab):
+    for name in ("01", "02", "03", "07"):
         nb, folder = colab(name)
         ran_every_cell(nb, name)
         assert "Colab: outputs go to" in text_of(nb) and "vanish with it" in text_of(nb)

@@ -2,6 +2,7 @@
 """Graded exercises: student versions, and proof that every check catches mistakes.
 
     python tools/exercises.py student [--out student]   # notebooks without the solutions
+    python tools/exercises.py course --out DIR          # nbgrader source: answers, no links
     python tools/nbtools.py sync                        # also writes workbooks/ (see below)
     python tools/exercises.py prove                     # run every planted mistake
     python tools/exercises.py grade student/03_*.ipynb  # score submissions without nbgrader
@@ -134,11 +135,54 @@ def workbook_notebook(nb):
     return book
 
 
+STUDENT_EXERCISES = """\
+## Exercises
+
+The graded exercises below ask you to write a key piece yourself. Write your answer in the \
+first cell of each (it holds `raise NotImplementedError()` until you do), then run the check \
+cell under it: it says *what* is wrong when something is. An exercise you skip is not an error \
+while you work: its check says it is still open, and the rest of the notebook runs on."""
+
+
+def for_a_course(nb):
+    """A student version handed out for grading: nothing points to the folded model answers.
+
+    The badge (it opens a workbook) is emptied, the exercises' introduction
+    says nothing of workbooks, and no other line mentions them.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        if cell.source.startswith(nbtools.BADGE_MARK):
+            cell.source = nbtools.BADGE_MARK
+        elif cell.source.startswith(nbtools.EXERCISES_MARK):
+            cell.source = STUDENT_EXERCISES
+        else:
+            cell.source = "\n".join(line for line in cell.source.split("\n")
+                                    if "workbook" not in line.lower())
+    return nb
+
+
+def make_course_source(out: Path) -> list[Path]:
+    """The notebooks *with* their model answers, for nbgrader's ``source/`` folder.
+
+    nbgrader's ``generate_assignment`` strips the answers itself; this only
+    removes what would lead students to the workbooks' folded answers.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in nbtools.notebook_paths():
+        nb = for_a_course(nbformat.read(path, as_version=4))
+        (out / path.name).write_text(nbtools.render(nb))
+        written.append(out / path.name)
+    return written
+
+
 def make_student(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in [nbtools.CONTENTS] + nbtools.notebook_paths():
-        nb = student_notebook(nbformat.read(path, as_version=4))
+        nb = for_a_course(student_notebook(nbformat.read(path, as_version=4)))
         target = out / path.name
         target.write_text(nbtools.render(nb))
         written.append(target)
@@ -351,11 +395,6 @@ MISTAKES = {
         return image, mask
         """, r"same seed .* flipped once and not the other time"),
         ("""
-        if tf.random.stateless_uniform([], seed) < 0.5:
-            return image[:, ::-1], mask[:, ::-1]
-        return image, mask
-        """, r"fails inside tf.data|Inside tf.data (every|no) example"),
-        ("""
         flip = tf.random.uniform([]) < 0.5
         return (tf.where(flip, image[:, ::-1], image), tf.where(flip, mask[:, ::-1], mask))
         """, r"same seed .* flipped once and not the other time"),
@@ -506,6 +545,55 @@ MISTAKES = {
         ("return predict(photo[:, ::-1])[:, ::-1]", r"Not the average"),
         ("return predict(photo) + predict(photo[:, ::-1])[:, ::-1]", r"Not the average"),
     ],
+    "ex07_scaled_gflops": [
+        ("return gflops * width_factor * size_factor**2", r"linear in the width"),
+        ("return gflops * width_factor**2 * size_factor", r"linear in the side"),
+        ("return gflops * width_factor**2 + size_factor**2", r"expected"),
+        ("return gflops * 2 * width_factor * size_factor", r"expected|linear"),
+    ],
+    "ex07_paired_interval": [
+        ("""
+        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+        rng = np.random.default_rng(0)
+        differences = []
+        for _ in range(rounds):
+            i, j = rng.integers(0, len(a), len(a)), rng.integers(0, len(b), len(b))
+            differences.append(a[i, 0].sum() / a[i, 1].sum() - b[j, 0].sum() / b[j, 1].sum())
+        return tuple(np.percentile(differences, [2.5, 97.5]))
+        """, r"the \*same\* photos for a and b"),
+        ("""
+        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+        rng = np.random.default_rng(0)
+        differences = []
+        for _ in range(rounds):
+            i = rng.integers(0, len(a), len(a))
+            differences.append(a[i, 0].sum() / a[i, 1].sum() - b[i, 0].sum() / b[i, 1].sum())
+        return tuple(np.percentile(differences, [5, 95]))
+        """, r"narrower than a 95 % interval"),
+        ("""
+        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+        rng = np.random.default_rng(0)
+        differences = []
+        for _ in range(rounds):
+            i = rng.integers(0, len(a), len(a))
+            differences.append((a[i, 0] / a[i, 1]).mean() - (b[i, 0] / b[i, 1]).mean())
+        return tuple(np.percentile(differences, [2.5, 97.5]))
+        """, r"mean of per-photo IoUs"),
+        ("""
+        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+        rng = np.random.default_rng(0)
+        differences = []
+        for _ in range(rounds):
+            i = rng.integers(0, len(a), len(a))
+            differences.append(b[i, 0].sum() / b[i, 1].sum() - a[i, 0].sum() / a[i, 1].sum())
+        return tuple(np.percentile(differences, [2.5, 97.5]))
+        """, r"IoU\(b\) - IoU\(a\)"),
+        ("""
+        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+        difference = a[:, 0].sum() / a[:, 1].sum() - b[:, 0].sum() / b[:, 1].sum()
+        return difference - 0.01, difference + 0.01
+        """, r"wide|Gave"),
+    ],
 }
 
 
@@ -523,6 +611,42 @@ EQUIVALENTS = {
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)
         return x
+        """,
+    ],
+    "ex03_to_binary": [
+        "return tf.cast(tf.not_equal(trimap, tf.constant(2, tf.uint8)), tf.uint8)",
+        "return tf.where(trimap == 2, 0, 1)",
+    ],
+    "ex03_flip_pair": [
+        """
+        stacked = tf.concat([image, tf.cast(mask, image.dtype)], axis=-1)
+        stacked = tf.image.stateless_random_flip_left_right(stacked, seed)
+        return stacked[..., :3], tf.cast(stacked[..., 3:], mask.dtype)
+        """,
+    ],
+    "ex06_network_input": [
+        """
+        if scale_to == "auto":
+            return [train_size, train_size]
+        side = 2**depth
+        shape = photo_shape if scale_to is None else (scale_to, scale_to)
+        return [-(-n // side) * side for n in shape]
+        """,
+    ],
+    "ex06_flip_average": [
+        "return (predict(photo) + tf.reverse(predict(tf.reverse(photo, [1])), [1])) / 2",
+        "return np.mean([predict(photo), predict(photo[:, ::-1])[:, ::-1]], axis=0)",
+    ],
+    "ex07_scaled_gflops": [
+        "return gflops * (width_factor * size_factor) ** 2",
+    ],
+    "ex07_paired_interval": [
+        """
+        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+        draws = np.random.default_rng(1).multinomial(len(a), [1 / len(a)] * len(a), rounds)
+        pooled_a = (draws @ a)[:, 0] / (draws @ a)[:, 1]
+        pooled_b = (draws @ b)[:, 0] / (draws @ b)[:, 1]
+        return tuple(np.quantile(pooled_a - pooled_b, [0.025, 0.975]))
         """,
     ],
 }
@@ -595,6 +719,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("student").add_argument("--out", type=Path, default=ROOT / "student")
+    sub.add_parser("course").add_argument("--out", type=Path, required=True)
     sub.add_parser("prove")
     sub.add_parser("grade").add_argument("notebooks", nargs="+", type=Path)
     args = parser.parse_args(argv)
@@ -606,8 +731,9 @@ def main(argv=None) -> int:
                   f"{row['message'].splitlines()[0][:90] if row['message'] else ''}")
         print(f"score: {sum(r['passed'] for r in rows)} / {len(rows)}")
         return 0
-    if args.command == "student":
-        for path in make_student(args.out):
+    if args.command in ("student", "course"):
+        make = make_student if args.command == "student" else make_course_source
+        for path in make(args.out):
             print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         return 0
     caught, planted, problems = prove()

@@ -102,8 +102,8 @@ EXERCISES_TEMPLATE = f"""\
 The graded exercises below ask you to write a key piece yourself. Write your answer in the \
 first cell of each, then run the check cell under it: it says *what* is wrong when something \
 is. In the workbooks (the folder `workbooks/`, which the *Open in Colab* badges open) the answer \
-cell is empty and a model answer lies folded under the check: try first, then unfold it to \
-compare. In `notebooks/` the model answers are filled in. An exercise you skip is not an error: \
+cell holds only a stub, `raise NotImplementedError()`, and a model answer lies folded under the \
+check: try first, then unfold it to compare. In `notebooks/` the model answers are filled in. An exercise you skip is not an error: \
 its check says it is still open, and the rest of the notebook runs on (in notebook 01 with the \
 package's version of the block). Instructors: see `docs/teaching.md` for student versions \
 without answers and for grading."""
@@ -153,7 +153,8 @@ def contents_notebook():
            "(a laptop, real photos) or `gpu` (full size, e.g. Colab). See the README.\n"
            "- **Exercises:** each notebook ends with graded exercises and check cells. Work "
            "through the **workbooks** (`workbooks/`, where `python3 tasks.py lab` opens): "
-           "there each answer cell is empty and a model answer lies folded under its check. "
+           "there each answer cell holds only a stub and a model answer lies folded under "
+           "its check. "
            "`notebooks/` has the answers filled in; instructors, see `docs/teaching.md`.\n"
            "- **Colab:** every notebook has an *Open in Colab* badge at the top; it opens "
            "the workbook.")

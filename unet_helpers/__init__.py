@@ -16,7 +16,8 @@ from .quiet import import_tensorflow as _import_tensorflow
 _import_tensorflow()  # first, so that TensorFlow's start-up noise stays out of the notebooks
 
 from .blocks import conv_block, decoder_block, encoder_block, upsample  # noqa: E402
-from . import checks, evaluation, export, inference, lessons, training, viz
+from . import checks, evaluation, experiments, export, inference, lessons, training, viz
+from . import measured_experiments
 from .data import (
     CLASS_NAMES,
     PetDataUnavailable,
@@ -66,6 +67,8 @@ __all__ = [
     "segmentation_metrics",
     "checks",
     "evaluation",
+    "experiments",
+    "measured_experiments",
     "export",
     "inference",
     "lessons",

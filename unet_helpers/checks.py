@@ -120,9 +120,11 @@ def _exercise(reference: str | None = None):
                 name = getattr(answer, "__name__", "your function")
                 said = _first_line(error)
                 raise ExerciseFailed(
-                    f"The check could not read what `{name}` returned ({type(error).__name__}"
-                    + (f": {said}" if said else "") + "). Return what the exercise asks "
-                    "for: its text says the type and the shape.") from error
+                    f"The check stopped at {type(error).__name__}" + (f": {said}" if said
+                                                                      else "")
+                    + f" while reading what `{name}` returned. Most often the value has "
+                    "another type or shape than the exercise asks for; the traceback above "
+                    "shows where it stopped.") from error
             except _NotWritten:
                 name = getattr(answer, "__name__", "your function")
                 note = ""
@@ -166,7 +168,8 @@ def check_conv_block(my_conv_block) -> None:
         no_bias = _check_one_conv_block(my_conv_block, shape, filters)
     return _passed("two Conv2D 3x3 'same' -> BatchNormalization -> ReLU",
                    "(Without biases: fine, batch norm's own shift does their job; the seed "
-                   "keeps them, so its count is one number per filter higher.)" if no_bias else "")
+                   "keeps them, so its count is higher by one number per filter in each "
+                   "convolution.)" if no_bias else "")
 
 
 def _check_one_conv_block(my_conv_block, shape, filters) -> bool:
@@ -416,7 +419,7 @@ def check_to_binary(to_binary) -> None:
     """Trimap 1 pet / 2 background / 3 border to 1 pet-or-border / 0 background."""
     trimap = np.array([[1, 2, 3], [3, 2, 1]], np.uint8)
     right = np.array([[1, 0, 1], [1, 0, 1]])
-    for dtype in (tf.uint8, tf.int32):  # tfds gives uint8; other code may hold int32
+    for dtype in (tf.uint8,):  # the dtype of the trimaps that tfds and the pipeline give
         answer = np.asarray(_call(to_binary, tf.constant(trimap, dtype)))
         if answer.shape == right.shape and np.array_equal(answer, right):
             continue
@@ -475,8 +478,9 @@ def check_flip_pair(flip_pair) -> None:
             "operations only.") from error
     if sum(flipped) in (0, 16):
         _fail(f"Inside tf.data {'every' if sum(flipped) else 'no'} example was flipped: a "
-              "Python `if` or `random` runs once, when TensorFlow traces the function, so the "
-              "decision is frozen. Let TensorFlow decide per example, from the seed.")
+              "number drawn with Python's `random` or with NumPy is drawn once, when "
+              "TensorFlow traces the function, so the decision is frozen. Let TensorFlow "
+              "draw it per example, from the seed.")
     return _passed("image and mask flip together, about half of the time, from the seed, "
                    "also inside tf.data")
 
@@ -631,8 +635,9 @@ def check_network_input(network_input) -> None:
 
 def _position_scores(photo: np.ndarray) -> np.ndarray:
     """A stand-in network that is not mirror-symmetric: brighter pixels on the right count more."""
+    photo = np.asarray(photo, dtype=np.float32)  # a tensor from tf.reverse works too
     ramp = np.linspace(0.0, 1.0, photo.shape[1], dtype=np.float32)[None, :, None]
-    return photo[..., :1].astype(np.float32) * ramp
+    return photo[..., :1] * ramp
 
 
 @_exercise()
@@ -662,3 +667,77 @@ def check_flip_average(flip_average) -> None:
             _fail("Not the average of predict(photo) and the flipped-back prediction of the "
                   "mirrored photo.")
     return _passed("scores of the photo and of its mirror image, flipped back, averaged")
+
+
+# --- notebook 07 ---------------------------------------------------------------------------
+
+@_exercise()
+def check_scaled_gflops(scaled_gflops) -> None:
+    """Convolution work scales with width squared and image side squared."""
+    cases = [(1.0, 2, 1, 4.0), (1.0, 1, 2, 4.0), (0.5, 2, 2, 8.0), (3.0, 0.5, 1, 0.75),
+             (2.0, 1, 0.5, 0.5), (1.2, 1, 1, 1.2)]
+    for gflops, width, side, right in cases:
+        call = f"scaled_gflops({gflops}, width_factor={width}, size_factor={side})"
+        answer = float(_call(scaled_gflops, gflops, width_factor=width, size_factor=side))
+        if math.isclose(answer, right, rel_tol=1e-6):
+            continue
+        if math.isclose(answer, gflops * width * side**2, rel_tol=1e-6) and width != 1:
+            _fail(f"{call} gave {answer:g}: linear in the width. Each convolution multiplies "
+                  "its input channels by its output channels, and both grow with the width: "
+                  "twice the width, four times the work.")
+        if math.isclose(answer, gflops * width**2 * side, rel_tol=1e-6) and side != 1:
+            _fail(f"{call} gave {answer:g}: linear in the side. A convolution works at every "
+                  "pixel, and a side twice as long has four times the pixels.")
+        _fail(f"{call} gave {answer:g}; expected {right:g}.")
+    return _passed("width squared times side squared")
+
+
+def _photo_overlaps(rng, count, base, gain):
+    """Pixel counts (intersection, union) of ``count`` photos of very different sizes."""
+    unions = rng.integers(200, 20000, size=count)
+    quality = np.clip(rng.normal(base, 0.12, size=count), 0.05, 0.98)
+    spread = (unions - unions.mean()) / unions.std()  # large photos gain more than small ones
+    better = np.clip(quality + gain + 0.04 * spread + rng.normal(0, 0.03, size=count), 0.0, 1.0)
+    return (np.stack([np.round(unions * better), unions], -1).astype(np.int64),
+            np.stack([np.round(unions * quality), unions], -1).astype(np.int64))
+
+
+@_exercise()
+def check_paired_interval(paired_interval) -> None:
+    """The paired bootstrap interval of pooled IoU(a) - IoU(b)."""
+    from .evaluation import bootstrap_difference
+
+    rng = np.random.default_rng(11)
+    for count, gain in ((300, 0.02), (200, 0.0)):
+        a, b = _photo_overlaps(rng, count, 0.7, gain)
+        answer = _call(paired_interval, a.copy(), b.copy())
+        try:
+            low, high = (float(v) for v in answer)
+        except (TypeError, ValueError):
+            _fail(f"paired_interval returned {answer!r}; return two numbers, (low, high).")
+        right_low, right_high = bootstrap_difference(a, b)
+        pooled = a[:, 0].sum() / a[:, 1].sum() - b[:, 0].sum() / b[:, 1].sum()
+        per_photo = (a[:, 0] / a[:, 1]).mean() - (b[:, 0] / b[:, 1]).mean()
+        if low > high:
+            _fail(f"low {low:.4f} is above high {high:.4f}: return (low, high).")
+        if math.isclose((low + high) / 2, -(right_low + right_high) / 2, abs_tol=0.004) \
+                and abs(pooled) > 0.01:
+            _fail("The interval is of IoU(b) - IoU(a): subtract b from a, so that a better "
+                  "`a` gives a positive difference.")
+        width, right_width = high - low, right_high - right_low
+        if width > 1.6 * right_width:
+            _fail(f"The interval is {width:.4f} wide where pairing gives about "
+                  f"{right_width:.4f}: each draw must take the *same* photos for a and b "
+                  "(draw the indices once, use them for both).")
+        if width < 0.9 * right_width:
+            _fail(f"The interval is {width:.4f} wide, narrower than a 95 % interval (about "
+                  f"{right_width:.4f}): keep the middle 95 % of the differences, between "
+                  "the 2.5th and the 97.5th percentile.")
+        if abs((low + high) / 2 - per_photo) < abs((low + high) / 2 - pooled) \
+                and abs(per_photo - pooled) > 0.004:
+            _fail("The interval is centred on the mean of per-photo IoUs. The split's IoU "
+                  "pools pixels: all intersections over all unions of a draw, for a and for b.")
+        if abs(low - right_low) > 0.006 or abs(high - right_high) > 0.006:
+            _fail(f"Gave ({low:.4f}, {high:.4f}); a paired bootstrap of pooled IoU gives about "
+                  f"({right_low:.4f}, {right_high:.4f}).")
+    return _passed("the same photos for both in each draw, pooled IoU, the middle 95 %")

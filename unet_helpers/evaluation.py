@@ -471,18 +471,21 @@ class PhotoEvaluation:
 
 
 def evaluate_photos(predict, pairs, *, mask_mode: str = "binary", class_names=None,
-                    class_id: int = 1) -> PhotoEvaluation:
+                    class_id: int | None = None) -> PhotoEvaluation:
     """Score masks against the trimaps at each photo's **own** size, one photo at a time.
 
     ``pairs`` yields ``(photo, trimap)`` as stored, e.g. ``uh.raw_pairs("test")``;
     ``predict(photo)`` returns the labels of every pixel, shape (H, W), e.g.
     ``lambda photo: uh.predict_mask(model, photo)``. :func:`evaluate_dataset`
     scores the squares the model works at (masks resized with nearest-neighbour);
-    published figures for Oxford-IIIT Pet compare at the photos' resolution, as
-    this does. A large photo then counts for more pixels than a small one.
-    Classes are named as in ``uh.CLASS_NAMES[mask_mode]`` unless ``class_names`` is given.
+    this scores what a user of the model gets, at each photo's resolution. A
+    large photo then counts for more pixels than a small one. Classes are named
+    as in ``uh.CLASS_NAMES[mask_mode]`` unless ``class_names`` is given;
+    ``class_id`` (the pet) defaults to 1 for binary masks and 0 for the trimap.
     """
     matrix, overlaps, classes = None, [], classes_in(mask_mode)
+    if class_id is None:
+        class_id = 0 if mask_mode == "trimap" else 1
     for photo, trimap in pairs:
         trimap = np.asarray(trimap)
         truth = trimap_to_mask(trimap[..., 0] if trimap.ndim == 3 else trimap, mask_mode)

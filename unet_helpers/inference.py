@@ -9,7 +9,7 @@ height and width that ``2**depth`` divides will do.
 (squashed to the model's square, :func:`unet_helpers.data.resize_photo`),
 predicts, and resizes the scores back, so the mask has exactly the photo's
 height and width. At sizes that ``2**depth`` does not divide (``scale_to=None``
-or an odd ``n``) it pads the photo by mirroring its edges and crops the
+or an ``n`` that it does not divide) it pads the photo by mirroring its edges and crops the
 padding off again.
 """
 
@@ -92,7 +92,7 @@ def _pad(photo: np.ndarray, height: int, width: int) -> tuple[np.ndarray, tuple[
 
 def _working_size(shape, model, scale_to):
     """The (height, width) the network sees: see ``scale_to`` in :func:`predict_mask`."""
-    if scale_to == "auto":
+    if isinstance(scale_to, str) and scale_to == "auto":
         return model_image_size(model) or tuple(shape)
     if scale_to is None:
         return tuple(shape)
@@ -201,6 +201,8 @@ def predict_folder(model: keras.Model, folder, *, batch_size: int = 8, threshold
     """
     photos, skipped = {}, []
     depth = model_depth(model)
+    smallest = (2**depth, 2**depth)  # a wrong scale_to is not a problem of the files: say so once
+    _check_size(smallest, depth, _working_size(smallest, model, scale_to))
     for path in image_files(folder):
         try:
             photo = read_photo(path)

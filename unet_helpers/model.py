@@ -301,3 +301,28 @@ def head_gives_logits(model: keras.Model) -> bool:
     """True when the model's last layer has no activation (it outputs logits)."""
     activation = getattr(model.layers[-1], "activation", None)
     return getattr(activation, "__name__", "") == "linear"
+
+
+def forward_flops(model: keras.Model) -> int:
+    """Floating-point operations of one forward pass for one image, counting the convolutions.
+
+    A convolution computes H_out x W_out x C_out values, each a sum of
+    k_h x k_w x C_in products: 2 operations per product (multiply, add). A
+    transposed convolution paints k_h x k_w x C_out values for each of its
+    H_in x W_in x C_in inputs, the same count from the other side. Batch norm,
+    ReLU, pooling, concatenation and resizing cost a few operations per value
+    and are left out. The model needs a fixed input size.
+    """
+    total = 0
+    for layer in model.layers:
+        if not isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+            continue
+        in_shape, out_shape = layer.input.shape, layer.output.shape
+        if None in (*in_shape[1:3], *out_shape[1:3]):
+            raise ValueError(f"{model.name} takes any image size: build it for a fixed "
+                             "size to count its operations.")
+        kernel = layer.kernel_size[0] * layer.kernel_size[1] * in_shape[-1] * out_shape[-1]
+        positions = (in_shape[1] * in_shape[2] if isinstance(layer, layers.Conv2DTranspose)
+                     else out_shape[1] * out_shape[2])
+        total += 2 * positions * kernel
+    return int(total)

@@ -209,3 +209,45 @@ def histogram(values, *, bins=10, xlabel="", title=None, value_range=(0, 1)):
         axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def interval_chart(names, values, lows, highs, *, reference=None, xlabel="", title=None):
+    """One row per name: a dot at the value and a bar from low to high (an interval).
+
+    ``reference`` draws a dotted vertical line (e.g. the baseline's value).
+    """
+    values, lows, highs = (np.asarray(v, dtype=float) for v in (values, lows, highs))
+    figure, axis = plt.subplots(figsize=(7, 0.35 * len(values) + 1.3))
+    rows = np.arange(len(values))
+    axis.errorbar(values, rows, xerr=[values - lows, highs - values], fmt="o", capsize=3,
+                  color="tab:blue")
+    if reference is not None:
+        axis.axvline(reference, color="grey", linestyle=":")
+    axis.set_yticks(rows, [str(name) for name in names])
+    axis.invert_yaxis()  # the first name on top
+    axis.set_xlabel(xlabel)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def cost_chart(costs, values, names, *, xlabels=("cost",), ylabel="", title=None):
+    """Scatter plots of ``values`` against one or more costs (log scale), points named.
+
+    ``costs`` is a list of arrays, one per panel, with the matching ``xlabels``.
+    """
+    figure, axes = plt.subplots(1, len(costs), figsize=(5 * len(costs), 4), sharey=True,
+                                squeeze=False)
+    for axis, cost, xlabel in zip(axes[0], costs, xlabels):
+        axis.scatter(cost, values, color="tab:blue")
+        for x, y, name in zip(cost, values, names):
+            axis.annotate(str(name), (x, y), fontsize=7, xytext=(3, 3),
+                          textcoords="offset points")
+        axis.set_xscale("log")
+        axis.set_xlabel(xlabel)
+    axes[0][0].set_ylabel(ylabel)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

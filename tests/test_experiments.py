@@ -1,0 +1,133 @@
+"""uh.experiments and uh.measured_experiments: paired comparisons, and results as measured."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+import unet_helpers as uh
+from unet_helpers import experiments
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _result(name, overlaps):
+    overlaps = np.asarray(overlaps)
+    iou = overlaps[:, 0].sum() / overlaps[:, 1].sum()
+    scored = {"iou_pet": round(float(iou), 4), "ci95": [0, 1], "overlaps": overlaps.tolist()}
+    return {"variant": name, "test": {"border_as_pet": scored, "border_left_out": scored}}
+
+
+def test_verdicts_read_the_interval_of_a_difference():
+    assert experiments.verdict(0.01, 0.05) == "better"
+    assert experiments.verdict(-0.05, -0.01) == "worse"
+    assert experiments.verdict(-0.01, 0.05) == "no measured difference"
+
+
+def test_compare_pairs_each_variant_with_the_reference_photo_by_photo():
+    rng = np.random.default_rng(0)
+    unions = rng.integers(500, 5000, size=60)
+    base = np.stack([(unions * 0.6).astype(int), unions], -1)
+    better = np.stack([(unions * 0.7).astype(int), unions], -1)  # every photo gains
+    noisy = np.stack([(unions * rng.uniform(0.4, 0.8, 60)).astype(int), unions], -1)
+    rows = experiments.compare([_result("baseline", base), _result("better", better),
+                                _result("noisy", noisy)])
+    by_name = {row["variant"]: row for row in rows}
+    assert set(by_name) == {"better", "noisy"}, "the reference is not compared with itself"
+    assert by_name["better"]["verdict"] == "better"
+    assert by_name["better"]["difference"] == pytest.approx(0.1, abs=2e-3)
+    assert by_name["noisy"]["verdict"] == "no measured difference"
+    assert by_name["noisy"]["ci95"][0] < 0 < by_name["noisy"]["ci95"][1]
+    with pytest.raises(ValueError, match="No result for the reference 'nothing'"):
+        experiments.compare([_result("baseline", base)], reference="nothing")
+
+
+def test_every_variant_changes_one_setting_of_the_baseline():
+    base = experiments.BY_NAME["baseline"].settings()
+    for variant in experiments.VARIANTS[1:]:
+        changed = {k for k, v in variant.settings().items() if v != base[k]}
+        if variant.name == "border-ignored":  # compared with loss-crossentropy, not baseline
+            assert changed == {"loss", "border"}
+        else:
+            assert len(changed) == 1, (variant.name, changed)
+
+
+def test_run_variant_wants_one_budget():
+    profile = uh.get_profile("smoke")
+    with pytest.raises(ValueError, match="steps=... or as minutes="):
+        experiments.run_variant(experiments.VARIANTS[0], profile, source="generated")
+    with pytest.raises(ValueError, match="one of the two"):
+        experiments.run_variant(experiments.VARIANTS[0], profile, source="generated", steps=2,
+                                minutes=1)
+
+
+def test_the_shipped_results_are_the_measured_files():
+    """unet_helpers/measured_experiments.py is what benchmarks/experiments.py --package writes."""
+    import experiments as script
+
+    folder = ROOT / "benchmarks" / "results" / "experiments"
+    shipped = (ROOT / "unet_helpers" / "measured_experiments.py").read_text()
+    assert shipped == script.package_source(folder)
+    names = [r["variant"] for r in uh.measured_experiments.RESULTS]
+    assert names == [v.name for v in experiments.VARIANTS], "every variant, in order"
+    for result in uh.measured_experiments.RESULTS:
+        for scoring in ("border_as_pet", "border_left_out"):
+            score = result["test"][scoring]
+            low, high = score["ci95"]
+            assert 0 <= low <= score["iou_pet"] <= high <= 1
+            assert len(score["overlaps"]) == result["test"]["photos"]
+    budgets = {r["budget"] for r in uh.measured_experiments.RESULTS}
+    assert len(budgets) == 1, "one budget for every variant"
+    rows = json.loads(json.dumps(uh.experiments.compare(uh.measured_experiments.RESULTS)))
+    assert len(rows) == len(names) - 1
+
+
+def test_interval_and_cost_charts_draw_every_point():
+    figure = uh.viz.interval_chart(["a", "b", "c"], [0.5, 0.6, 0.7], [0.4, 0.5, 0.6],
+                                   [0.6, 0.7, 0.8], reference=0.6, xlabel="IoU")
+    axis = figure.axes[0]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["a", "b", "c"]
+    assert axis.get_xlabel() == "IoU"
+    figure = uh.viz.cost_chart([[1, 2, 4], [10, 20, 40]], [0.5, 0.6, 0.7], ["a", "b", "c"],
+                               xlabels=("GFLOPs", "img/s"), ylabel="IoU")
+    assert len(figure.axes) == 2
+    assert all(len(axis.texts) == 3 for axis in figure.axes), "every point is named"
+    assert [axis.get_xscale() for axis in figure.axes] == ["log", "log"]
+
+
+def test_every_figure_quoted_in_notebook_07_comes_from_the_results():
+    """Numbers like 0.655 or +0.021 in 07's prose must be values of the shipped results."""
+    import re
+
+    import nbformat
+
+    results = uh.measured_experiments.RESULTS
+    known = set()
+    for scoring in ("border_as_pet", "border_left_out"):
+        for result in results:
+            score = result["test"][scoring]
+            known |= {f"{score['iou_pet']:.3f}", *(f"{v:.3f}" for v in score["ci95"])}
+            low, high = score["ci95"]
+            known.add(f"{(high - low) / 2:.3f}")  # an interval's half width, "about ±0.04"
+        for row in uh.experiments.compare(results, scoring=scoring):
+            known |= {f"{abs(row['difference']):.3f}", *(f"{abs(v):.3f}" for v in row["ci95"])}
+    for result in results:
+        known.add(f"{result['forward_gflops']:.2f}")
+        known.add(f"{result['images_per_s']:.1f}")
+    nb = nbformat.read(ROOT / "notebooks" / "07_experiments.ipynb", as_version=4)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    quoted = re.findall(r"(?<![\d.])[+−-]?(\d+\.\d{2,3})(?![\d])", prose)
+    assert quoted, "the conclusions quote measured figures"
+    unknown = [q for q in quoted if q not in known]
+    assert not unknown, f"figures in notebook 07 that the results do not hold: {unknown}"
+    assert results[0]["budget"] in prose, "the budget is stated"
+    assert f"{results[0]['test']['photos']} test photos" in prose
+
+
+def test_the_readme_shows_the_measured_table():
+    summary = (ROOT / "benchmarks" / "results" / "experiments" / "summary.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- experiments:begin -->")[1].split("<!-- experiments:end -->")[0]
+    assert summary in block and "benchmarks/experiments.py --steps" in block

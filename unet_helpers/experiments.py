@@ -1,0 +1,281 @@
+"""Controlled experiments: variants of a profile, one change each, trained alike and scored alike.
+
+Notebook 07 reads the committed results and runs two tiny variants live;
+``benchmarks/experiments.py`` runs the whole list and writes the results.
+
+Every variant trains on the same photos with the same seed and the same budget
+(wall-clock minutes, or a number of steps), keeps the weights of its best
+validation epoch, and is scored once on the test split. The score is the pet
+IoU over the test photos with a 95 % bootstrap interval, computed two ways:
+with the trimap's border counted as pet (the collection's binary mask) and
+with the border left out. Each photo's pet intersection and union are kept,
+so two variants can be compared photo by photo (:func:`compare`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import data as pet_data
+from .evaluation import bootstrap_difference, bootstrap_iou
+from .model import build_unet, forward_flops
+from .training import TimeLimit, compile_model
+
+PET, BACKGROUND, BORDER = 0, 1, 2  # trimap labels as the pipeline gives them (mask_mode="trimap")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One change from the base profile. Fields left as None keep the profile's value."""
+
+    name: str
+    what: str
+    depth: int | None = None
+    base_filters: int | None = None
+    image_size: int | None = None
+    batch_norm: bool = True
+    upsampling: str = "transpose"
+    loss: str | None = None
+    augment: str = "full"  # "full", "flips" or "none"
+    border: str = "pet"  # "pet": border pixels are pet; "ignore": weight 0 in training
+    test_time_flip: bool = False  # average the predictions of the photo and its mirror image
+    train_on: str = "train"  # "train" (best validation epoch) or "train+validation" (last)
+
+    def settings(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("name", "what")}
+
+
+VARIANTS = [
+    Variant("baseline", "the profile as it is"),
+    Variant("depth-3", "depth 3 instead of 4", depth=3),
+    Variant("depth-5", "depth 5", depth=5),
+    Variant("filters-8", "8 base filters", base_filters=8),
+    Variant("filters-32", "32 base filters", base_filters=32),
+    Variant("no-batch-norm", "no batch normalization", batch_norm=False),
+    Variant("resize-upsampling", "resize + 3x3 conv instead of transposed conv",
+            upsampling="resize"),
+    Variant("loss-crossentropy", "cross-entropy alone", loss="crossentropy"),
+    Variant("loss-dice", "Dice alone", loss="dice"),
+    Variant("augment-none", "no augmentation", augment="none"),
+    Variant("augment-flips", "flips only", augment="flips"),
+    Variant("size-64", "64 px images", image_size=64),
+    Variant("size-128", "128 px images", image_size=128),
+    Variant("border-ignored", "cross-entropy, border pixels weight 0 (vs loss-crossentropy)",
+            loss="crossentropy", border="ignore"),
+    Variant("train-plus-validation", "train + validation photos, last epoch kept",
+            train_on="train+validation"),
+    Variant("test-time-flip", "baseline + flip averaging at evaluation", test_time_flip=True),
+]
+BY_NAME = {variant.name: variant for variant in VARIANTS}
+
+
+def _binary(image, labels, border: str):
+    """Trimap labels (pet 0, background 1, border 2) to the binary target, with weights."""
+    if border == "ignore":
+        return (image, tf.cast(labels == PET, tf.uint8), tf.cast(labels != BORDER, tf.float32))
+    return image, tf.cast(labels != BACKGROUND, tf.uint8)
+
+
+def _flip_only(image, labels, seed):
+    stacked = tf.concat([image, tf.cast(labels, tf.float32)], axis=-1)
+    stacked = tf.image.stateless_random_flip_left_right(stacked, seed)
+    return stacked[..., :3], tf.cast(tf.round(stacked[..., 3:]), labels.dtype)
+
+
+def training_data(variant: Variant, settings: dict, seed: int) -> tf.data.Dataset:
+    """Endless shuffled, augmented batches of the variant's training photos."""
+    common = dict(settings, mask_mode="trimap", verbose=False, batch_size=None)
+    splits = ["train", "validation"] if variant.train_on == "train+validation" else ["train"]
+    pairs = None
+    for split in splits:
+        part = pet_data.load_pets(split, augment=False, shuffle=False, **common)
+        pairs = part if pairs is None else pairs.concatenate(part)
+    pairs = pairs.shuffle(1024, seed=seed, reshuffle_each_iteration=True)
+    if variant.augment in ("full", "flips"):
+        change = pet_data.augment_pair if variant.augment == "full" else _flip_only
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        pairs = tf.data.Dataset.zip((pairs, seeds)).map(
+            lambda pair, s: change(pair[0], pair[1], s), num_parallel_calls=tf.data.AUTOTUNE)
+    elif variant.augment != "none":
+        raise ValueError(f"augment must be 'full', 'flips' or 'none', got {variant.augment!r}.")
+    pairs = pairs.map(lambda i, t: _binary(i, t, variant.border))
+    return pairs.batch(settings["batch_size"], drop_remainder=True).repeat().prefetch(2)
+
+
+def build(variant: Variant, profile, steps: int) -> keras.Model:
+    """The variant's network, compiled for ``steps`` of training (the cosine's length)."""
+    size = variant.image_size or profile.image_size
+    model = build_unet((size, size, 3), base_filters=variant.base_filters or profile.base_filters,
+                       depth=variant.depth or profile.depth, batch_norm=variant.batch_norm,
+                       upsampling=variant.upsampling, bn_momentum=profile.bn_momentum,
+                       dropout=profile.dropout)
+    return compile_model(model, loss=variant.loss or profile.loss,
+                         learning_rate=profile.learning_rate, decay_steps=steps,
+                         weight_decay=profile.weight_decay)
+
+
+def predict(model, images, test_time_flip: bool) -> np.ndarray:
+    """Pet probabilities (N, H, W); with ``test_time_flip``, averaged with the mirror image's."""
+    scores = np.asarray(model(images, training=False), dtype=np.float32)
+    if test_time_flip:
+        mirrored = np.asarray(model(images[:, :, ::-1], training=False), dtype=np.float32)
+        scores = (scores + mirrored[:, :, ::-1]) / 2
+    return scores[..., 0]
+
+
+def score(model, dataset, test_time_flip: bool = False) -> dict:
+    """Pet IoU over a trimap-mode dataset, border as pet and border left out, with intervals."""
+    with_border, without_border = [], []
+    for images, labels in dataset:
+        predicted = predict(model, images.numpy(), test_time_flip) > 0.5
+        for guess, truth in zip(predicted, labels.numpy()[..., 0]):
+            pet = truth != BACKGROUND
+            with_border.append(((guess & pet).sum(), (guess | pet).sum()))
+            decided, pet = truth != BORDER, truth == PET
+            without_border.append(((guess & pet & decided).sum(),
+                                   ((guess | pet) & decided).sum()))
+    result = {}
+    for key, overlaps in (("border_as_pet", with_border), ("border_left_out", without_border)):
+        overlaps = np.asarray(overlaps, dtype=np.int64)
+        total = overlaps.sum(axis=0)
+        low, high = bootstrap_iou(overlaps)
+        result[key] = {"iou_pet": round(float(total[0] / max(total[1], 1)), 4),
+                       "ci95": [round(low, 4), round(high, 4)],
+                       "overlaps": overlaps.tolist()}  # per photo: for paired comparisons
+    result["photos"] = len(with_border)
+    return result
+
+
+class Progress(keras.callbacks.Callback):
+    """Validation pet IoU per epoch, training seconds without the validation passes."""
+
+    def __init__(self, name: str, images_per_epoch: int, epochs: int, log=print):
+        super().__init__()
+        self.name, self.images, self.epochs, self.log = name, images_per_epoch, epochs, log
+        self.curve, self.seconds = [], 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_test_begin(self, logs=None):  # the validation pass is not training time
+        self.seconds += time.perf_counter() - self.started
+
+    def on_test_end(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.curve.append(round(float(logs.get("val_pet_iou", float("nan"))), 4))
+        if self.log:
+            self.log(f"  {self.name}: epoch {epoch + 1}/{self.epochs}, validation pet IoU "
+                     f"{self.curve[-1]:.3f}")
+
+
+def calibrate(variant: Variant, profile, train, steps: int = 10) -> float:
+    """Training steps per second of this variant, timed on a throw-away copy of it."""
+    probe = build(variant, profile, 1000)
+    probe.fit(train, epochs=1, steps_per_epoch=3, verbose=0)  # builds and compiles
+    started = time.perf_counter()
+    probe.fit(train, epochs=1, steps_per_epoch=steps, verbose=0)
+    rate = steps / (time.perf_counter() - started)
+    del probe
+    keras.backend.clear_session()
+    return rate
+
+
+def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: int = 0,
+                minutes: float | None = None, steps: int | None = None,
+                steps_per_epoch: int = 25, log=print):
+    """Train and score one variant; returns ``(result dict, trained model)``.
+
+    Give ``steps`` (the same work for every variant) or ``minutes`` (the same
+    wall-clock time: the variant's speed is measured first, and it trains as
+    many steps as fit, with the cosine over exactly those; a limit of 1.5 x
+    ``minutes`` guards against a machine that slows down).
+    """
+    if (steps is None) == (minutes is None):
+        raise ValueError("Give the budget as steps=... or as minutes=..., one of the two.")
+    size = variant.image_size or profile.image_size
+    settings = dict(source=source, pets_dir=pets_dir, image_size=size,
+                    batch_size=profile.batch_size)
+    test = pet_data.load_pets("test", mask_mode="trimap", verbose=False, **settings)
+    train = training_data(variant, settings, seed)
+    validation = pet_data.load_pets("validation", mask_mode="binary", verbose=False,
+                                    **settings)
+    calibrated = None
+    if steps is None:
+        keras.utils.set_random_seed(seed)
+        calibrated = calibrate(variant, profile, train, min(steps_per_epoch, 10))
+        steps = max(steps_per_epoch, int(minutes * 60 * calibrated))
+        if log:
+            log(f"  {variant.name}: {calibrated:.2f} steps/s -> {steps} steps in {minutes:g} min")
+    per_epoch = max(1, min(steps, steps_per_epoch))
+    epochs = max(1, round(steps / per_epoch))
+    keras.utils.set_random_seed(seed)
+    model = build(variant, profile, per_epoch * epochs)
+    progress = Progress(variant.name, per_epoch * profile.batch_size, epochs, log)
+    callbacks = [progress]
+    keep_best = variant.train_on == "train"
+    if keep_best:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_pet_iou", mode="max", patience=epochs, restore_best_weights=True))
+    if minutes:
+        callbacks.append(TimeLimit(minutes * 1.5))
+    model.fit(train, epochs=epochs, steps_per_epoch=per_epoch, callbacks=callbacks,
+              validation_data=validation, verbose=0)
+    curve = progress.curve
+    measured = per_epoch * len(curve) * profile.batch_size / max(progress.seconds, 1e-9)
+    return {
+        "variant": variant.name, "what": variant.what, "settings": variant.settings(),
+        "profile": profile.name, "image_size": size, "parameters": model.count_params(),
+        "forward_gflops": round(forward_flops(model) / 1e9, 4),
+        "budget": f"{minutes:g} min" if calibrated else f"{steps} steps",
+        "calibrated_steps_per_s": None if calibrated is None else round(calibrated, 3),
+        "steps": per_epoch * len(curve), "planned_steps": per_epoch * epochs,
+        "epochs": len(curve), "kept_epoch": int(np.nanargmax(curve)) + 1 if keep_best
+        else len(curve),
+        "train_minutes": round(progress.seconds / 60, 2),
+        # the calibrated speed where there is one: the first epoch also compiles
+        "images_per_s": round(calibrated * profile.batch_size if calibrated else measured, 1),
+        "validation_curve": curve,
+        "test": score(model, test, variant.test_time_flip),
+        "seed": seed,
+    }, model
+
+
+def verdict(low: float, high: float) -> str:
+    """What a 95 % interval of a difference (variant - reference) says."""
+    if low > 0:
+        return "better"
+    if high < 0:
+        return "worse"
+    return "no measured difference"
+
+
+def compare(results, reference: str = "baseline", scoring: str = "border_as_pet") -> list:
+    """Each variant against ``reference`` on the same test photos: the paired difference.
+
+    ``results`` are result dicts as :func:`run_variant` returns them (or as
+    ``uh.measured_experiments.RESULTS`` holds them). A variant trained on
+    other photos or at another image size is still scored on the same test
+    photos, so the photo-by-photo pairing holds.
+    """
+    by_name = {result["variant"]: result for result in results}
+    if reference not in by_name:
+        raise ValueError(f"No result for the reference {reference!r}: the results hold "
+                         f"{', '.join(sorted(by_name))}.")
+    base = by_name[reference]["test"][scoring]
+    rows = []
+    for result in results:
+        mine = result["test"][scoring]
+        if result["variant"] == reference:
+            continue
+        low, high = bootstrap_difference(mine["overlaps"], base["overlaps"])
+        rows.append({"variant": result["variant"], "iou_pet": mine["iou_pet"],
+                     "difference": round(mine["iou_pet"] - base["iou_pet"], 4),
+                     "ci95": (round(low, 4), round(high, 4)), "verdict": verdict(low, high)})
+    return rows
