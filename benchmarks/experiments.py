@@ -168,19 +168,12 @@ README_BEGIN, README_END = "<!-- experiments:begin -->", "<!-- experiments:end -
 
 
 def update_readme(readme: Path, folder: Path) -> None:
-    """Put summary.md and the command behind it between the README's experiments markers."""
-    import re
+    """Put summary.md and the commands behind it between the README's experiments markers."""
+    from results import fill_readme, made_by  # this folder's results.py: one way to fill
 
-    results = load_results(folder)
-    text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"{readme} has no {README_BEGIN} ... {README_END} block to fill.")
-    made = sorted({f"`{r['command']}` ({r['machine']}, TensorFlow {r['tensorflow']}, "
-                   f"{r['date']})" for r in results})
-    block = (f"{README_BEGIN}\n{(folder / 'summary.md').read_text()}\nMade by:\n\n"
-             + "\n".join(f"- {line}" for line in made) + f"\n{README_END}")
-    pattern = re.escape(README_BEGIN) + ".*?" + re.escape(README_END)
-    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
+    results = sorted(load_results(folder), key=lambda r: r["command"])
+    fill_readme(readme, README_BEGIN, README_END,
+                f"{(folder / 'summary.md').read_text()}\nMade by:\n\n{made_by(results)}")
 
 
 def main(argv=None) -> int:

@@ -130,16 +130,27 @@ def write(result: dict, out: Path, name: str) -> list[Path]:
     return paths
 
 
+def made_by(rows: list[dict]) -> str:
+    """One line per distinct command behind ``rows``: command, machine, TensorFlow, date."""
+    lines = dict.fromkeys(f"- `{row['command']}` ({row['machine']}, TensorFlow "
+                          f"{row['tensorflow']}, {row['date']})" for row in rows)
+    return "\n".join(lines)
+
+
+def fill_readme(readme: Path, begin: str, end: str, body: str) -> None:
+    """Replace what lies between the markers ``begin`` and ``end`` of ``readme`` with ``body``."""
+    text = readme.read_text()
+    if begin not in text or end not in text:
+        raise SystemExit(f"{readme} has no {begin} ... {end} block to fill.")
+    pattern = re.escape(begin) + ".*?" + re.escape(end)
+    block = f"{begin}\n{body}\n{end}"
+    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
+
+
 def update_readme(readme: Path, folder: Path) -> None:
     rows = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
-    text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"{readme} has no {README_BEGIN} ... {README_END} block to fill.")
-    commands = "\n".join(f"- `{row['command']}` ({row['machine']}, TensorFlow "
-                         f"{row['tensorflow']}, {row['date']})" for row in rows)
-    block = f"{README_BEGIN}\n{markdown_table(rows)}\n\nMade by:\n\n{commands}\n{README_END}"
-    pattern = re.escape(README_BEGIN) + ".*?" + re.escape(README_END)
-    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
+    fill_readme(readme, README_BEGIN, README_END,
+                f"{markdown_table(rows)}\n\nMade by:\n\n{made_by(rows)}")
 
 
 def main(argv=None) -> int:
