@@ -17,18 +17,19 @@ score (a thin band along the outline where the annotators did not decide).
 
 Budget, one of two:
 
-- ``--minutes M``: the same wall-clock time for every variant. Before training,
-  each variant times a few steps of a throw-away copy of itself, and trains
-  as many steps as fit into ``M`` minutes at that speed, with the learning
-  rate's cosine over exactly those steps (a time limit of ``1.5 M`` guards
-  against a machine that slows down). A small network thus gets more steps
-  than a large one: what a learner with a fixed amount of time would see.
-  Do not run anything else on the machine meanwhile.
+- ``--minutes M`` (default 3): the same training time for every variant.
+  The learning rate's cosine follows the clock (``uh.training.TimeBudget``):
+  whatever a variant's speed, it ends its schedule at ``M`` minutes. The
+  clock runs only while batches train: the first batch (compilation) and the
+  validation passes do not count. A small network thus takes more steps than
+  a large one: what a learner with a fixed amount of time would see. The
+  committed results use ``--minutes 3``. Do not run anything else on the
+  machine meanwhile: a busy machine gives the variant fewer steps. Even a
+  quiet shared machine varies: on this 2-core one, networks of the same shape
+  ran at 0.49 steps/s in one run and 0.69 in another, so each variant's
+  ``steps`` (in its result file) are part of what was measured.
 - ``--steps N``: the same number of batches for every variant (the same work
-  whatever else the machine does). The committed results use this
-  (``--steps 80 --steps-per-epoch 20``): on this busy 2-core machine the
-  timing of ``--minutes`` gave networks of the same shape 0.49 steps/s in one
-  run and 0.69 in another, too unequal a budget to compare.
+  whatever else the machine does). Notebook 07's live cell uses this.
 
 ``test-time-flip`` changes only the evaluation: it scores the model that
 ``baseline`` trained in the same folder (``--save-models``) when there is one.
@@ -36,8 +37,8 @@ After the variants, ``summary.csv``, ``summary.md``, ``iou.png`` and ``cost.png`
 are rewritten from every result file in ``--out``.
 
     .venv/bin/python benchmarks/experiments.py --list
-    .venv/bin/python benchmarks/experiments.py --steps 80 --steps-per-epoch 20 \\
-        --package --readme                               # every variant, ~45 minutes
+    .venv/bin/python benchmarks/experiments.py --minutes 3 --steps-per-epoch 20 \\
+        --package --readme                               # every variant, ~65 minutes
     .venv/bin/python benchmarks/experiments.py --variants loss-crossentropy border-ignored \\
         --steps 400 --pets-dir ../shared/data/oxford-iiit-pet-sample --out DIR
     .venv/bin/python benchmarks/experiments.py --profile smoke --source generated \\
@@ -189,8 +190,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps-per-epoch", type=int, default=25,
                         help="batches between two validation passes")
     parser.add_argument("--minutes", type=float, default=3.0,
-                        help="wall-clock minutes of training per variant (default 3; "
-                             "ignored with --steps)")
+                        help="minutes of training per variant, the learning rate's cosine "
+                             "over them (default 3; ignored with --steps)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--force", action="store_true", help="train variants already done")
@@ -227,7 +228,8 @@ def main(argv=None) -> int:
         result, model = run_one(BY_NAME[name], args, models)
         result.update(
             data=args.source if args.source != "directory" else Path(args.pets_dir).name,
-            tensorflow=tf.__version__, date=datetime.date.today().isoformat(),
+            tensorflow=tf.__version__, keras_backend=keras.backend.backend(),
+            date=datetime.date.today().isoformat(),
             machine=(f"CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
                      else "GPU"),
             command="benchmarks/experiments.py " + " ".join(args.argv))

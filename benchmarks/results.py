@@ -2,7 +2,9 @@
 """Results anyone can reproduce: train a profile, evaluate on held-out photos, write a table.
 
 Not a test. For one profile and data source it trains the profile's whole
-budget (cosine schedule, no checkpoint picking), then scores the final model
+budget (cosine schedule, no checkpoint picking): its steps or epochs, or its
+minutes of training (``--minutes`` sets a clock budget for any profile: the
+cosine then follows the clock, ``uh.training.TimeBudget``), then scores the final model
 on the test split, and writes ``<name>.json``, ``<name>.csv`` and
 ``<name>.md`` into ``--out`` (default ``benchmarks/results``). With
 ``--readme`` it also rewrites the results table of README.md from every JSON
@@ -46,7 +48,8 @@ import unet_helpers as uh  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
 COLUMNS = [("profile", "profile"), ("data", "data"), ("held_out", "scored on"),
-           ("image_size", "size"), ("base_filters", "width"), ("epochs", "epochs"),
+           ("image_size", "size"), ("base_filters", "width"), ("budget", "budget"),
+           ("epochs", "epochs"), ("steps", "steps"),
            ("train_minutes", "train min"), ("images_per_s", "img/s"),
            ("iou_background", "IoU bg"), ("iou_pet", "IoU pet"),
            ("iou_pet_ci95", "IoU pet 95 % interval"), ("mean_iou", "mean IoU"),
@@ -75,15 +78,22 @@ def run(args) -> dict:
     images = batches * profile.batch_size
     epochs = profile.epochs_for(batches)
     steps = profile.steps_per_epoch or batches
+    minutes = args.minutes or profile.train_minutes
+    if minutes:  # the clock is the budget; the epochs only a cap
+        epochs = max(epochs, 100_000) if args.minutes else epochs
+        budget = f"cosine over {minutes:g} min of training"
+    else:
+        budget = f"cosine over {steps * epochs} steps"
     with uh.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
-        model = uh.training.profile_model(profile, steps * epochs,
+        model = uh.training.profile_model(profile, None if minutes else steps * epochs,
                                           jit_compile=speedups["jit_compile"])
-    callbacks = [uh.training.TimeLimit(args.minutes)] if args.minutes else []
+    clock = uh.training.TimeBudget(minutes) if minutes else None
     started = time.perf_counter()
     history = model.fit(train, epochs=epochs, steps_per_epoch=profile.steps_per_epoch,
-                        callbacks=callbacks, verbose=2 if args.verbose else 0)
+                        callbacks=[clock] if clock else [], verbose=2 if args.verbose else 0)
     seconds = time.perf_counter() - started
     epochs_run = len(history.history["loss"])
+    steps_run = int(model.optimizer.iterations)
 
     # batch by batch: the full test split at 256 px would not fit in memory as whole arrays
     evaluation = uh.evaluation.evaluate_dataset(model, held_out,
@@ -94,10 +104,9 @@ def run(args) -> dict:
     return {
         "profile": profile.name, "data": data, "held_out": f"{split} ({evaluation.count})",
         "train_images": images, "image_size": profile.image_size,
-        "base_filters": profile.base_filters, "epochs": epochs_run,
-        "train_minutes": round(seconds / 60, 2),
-        "images_per_s": round(epochs_run * (profile.steps_per_epoch or batches)
-                              * profile.batch_size / seconds, 1),
+        "base_filters": profile.base_filters, "budget": budget, "epochs": epochs_run,
+        "steps": steps_run, "train_minutes": round(seconds / 60, 2),
+        "images_per_s": round(steps_run * profile.batch_size / seconds, 1),
         "iou_background": round(report["iou"]["background"], 4),
         "iou_pet": round(report["iou"]["pet"], 4),
         "iou_pet_ci95": f"{low:.3f} to {high:.3f}", "mean_iou": round(report["mean_iou"], 4),
@@ -160,7 +169,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default="cpu", choices=sorted(uh.PROFILES))
     parser.add_argument("--source", default="auto", choices=uh.data.SOURCES)
     parser.add_argument("--pets-dir", help="the unpacked official archives (source directory)")
-    parser.add_argument("--minutes", type=float, help="stop training after this long")
+    parser.add_argument("--minutes", type=float,
+                        help="train for this long, the learning rate's cosine over that time "
+                             "(default: the profile's budget)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", help="file name of the results (default: profile-data)")

@@ -10,7 +10,9 @@ Not a test: it prints figures for the README and closing notes. Example
 Prints, per epoch: seconds, training images/s, validation pet IoU; at the end,
 the best validation pet IoU, when it was reached, and the peak memory (RSS).
 Any profile setting can be overridden (``--image-size``, ``--base-filters``,
-``--train-steps``, ``--batch-size``, ``--learning-rate``, ``--loss``).
+``--train-steps``, ``--batch-size``, ``--learning-rate``, ``--loss``). With a
+budget in minutes (the ``cpu`` profile's) the learning rate's cosine follows the
+clock; with a budget in steps, ``--minutes`` only stops a run that is too slow.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default="cpu", choices=sorted(uh.PROFILES))
     parser.add_argument("--source", default="directory")
     parser.add_argument("--pets-dir", default=None)
-    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--minutes", type=float,
+                        help="minutes of training (default: the profile's, else 15); with a "
+                             "step budget (--train-steps or the profile's) a limit only")
     parser.add_argument("--image-size", type=int)
     parser.add_argument("--base-filters", type=int)
     parser.add_argument("--train-steps", type=int, help="training budget in batches")
@@ -99,11 +103,17 @@ def main(argv=None) -> int:
 
     batches = -(-n_train // profile.batch_size)
     epochs = profile.epochs_for(batches)
-    model = uh.training.profile_model(profile, batches * epochs)
+    minutes = args.minutes if args.minutes is not None else (profile.train_minutes or 15.0)
+    if profile.train_minutes and not profile.train_steps and minutes:  # the cosine on the clock
+        model = uh.training.profile_model(profile, None)
+        limit = uh.training.TimeBudget(minutes)
+    else:  # a cosine over the steps or epochs, the minutes only a limit
+        model = uh.training.profile_model(profile, batches * epochs)
+        limit = uh.training.TimeLimit(minutes)
     report = EpochReport(n_train)
     started = time.perf_counter()
     model.fit(train, validation_data=val, epochs=epochs, verbose=0,
-              callbacks=[report, uh.training.TimeLimit(args.minutes)])
+              callbacks=[report, limit])
     total = time.perf_counter() - started
     best = max(report.rows, key=lambda r: r["val_pet_iou"])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,6 +10,9 @@ from conftest import ROOT, SAMPLE_DIR
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import train_pets  # noqa: E402
 
+# the cpu profile's 15-minute run with its budget in steps, before the budget in minutes
+BEFORE = "cpu-directory-oxford-iiit-pet-sample-2026-11-26-step-cosine"
+
 
 def test_benchmark_runs_and_reports(capsys):
     assert train_pets.main(["--profile", "smoke", "--source", "generated",
@@ -42,7 +45,8 @@ def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, caps
         assert next(csv.DictReader(handle))["iou_pet"] == str(row["iou_pet"])
     table = readme.read_text()
     assert "old" not in table and table.startswith("intro") and table.endswith("outro\n")
-    assert "| smoke | generated | test (60) | 64 | 8 | 2 |" in table
+    assert "| smoke | generated | test (60) | 64 | 8 | cosine over 8 steps | 2 | 8 |" in table
+    assert row["steps"] == 8 and row["budget"] == "cosine over 8 steps"
     assert "benchmarks/results.py --profile smoke" in table
 
 
@@ -218,3 +222,44 @@ def test_the_border_figures_quoted_match_the_results_files():
         (low_a, high_a), (low_b, high_b) = (row["test"][scoring]["ci95"]
                                             for row in (kept, ignored))
         assert low_a <= high_b and low_b <= high_a, "the intervals overlap: no clear winner"
+
+
+def test_the_schedule_figures_quoted_match_the_results_files():
+    """Notebook 04 (section 10) and the README quote the profile's before/after runs."""
+    folder = ROOT / "benchmarks" / "results"
+    before = json.loads((folder / f"{BEFORE}.json").read_text())
+    after = json.loads((folder / "cpu-directory-oxford-iiit-pet-sample.json").read_text())
+    assert before["budget"].startswith("cosine over 2002 steps, cut")
+    assert after["budget"] == "cosine over 15 min of training"
+    assert before["held_out"] == after["held_out"] == "test (48)"
+    assert before["steps"] < 2002, "the clock cut the step cosine"
+    notebook = (ROOT / "notebooks" / "04_training.ipynb").read_text()
+    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    for row in (before, after):
+        quoted = f"{row['iou_pet']:.3f} (95 % interval {row['iou_pet_ci95']})"
+        assert quoted in notebook and quoted in readme, quoted
+        assert f"{row['steps']} steps" in notebook and f"{row['images_per_s']} images/s" in notebook
+    # the paired comparison of the schedules that section 10 quotes from notebook 07's results
+    import unet_helpers as uh
+
+    rows = uh.experiments.compare(uh.measured_experiments.RESULTS)
+    constant = next(row for row in rows if row["variant"] == "constant-rate")
+    low, high = constant["ci95"]
+    assert constant["verdict"] == "worse" and high < 0
+    assert (f"scored {-constant['difference']:.3f} lower than the cosine over the minutes "
+            f"(paired 95 % interval −{-low:.3f} to −{-high:.3f})") in notebook.replace("\n", " ")
+
+
+def test_the_backend_figures_quoted_match_the_results_files():
+    """The README quotes benchmarks/results/backends/: the same run under two Keras backends."""
+    folder = ROOT / "benchmarks" / "results" / "backends"
+    runs = {name: json.loads((folder / f"{name}.json").read_text())
+            for name in ("tensorflow", "jax")}
+    for name, run in runs.items():
+        assert run["keras_backend"] == name and run["variant"] == "baseline"
+        assert run["budget"] == "2 min" and run["steps"] > 0
+    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    tf_speed, jax_speed = runs["tensorflow"]["images_per_s"], runs["jax"]["images_per_s"]
+    assert f"TensorFlow {tf_speed} images/s ({runs['tensorflow']['steps']} steps)" in readme
+    assert f"JAX {jax_speed} images/s ({runs['jax']['steps']} steps)" in readme
+    assert f"{jax_speed / tf_speed:.1f} times faster" in readme

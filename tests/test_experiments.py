@@ -3,6 +3,7 @@
 import json
 import sys
 
+import keras
 import numpy as np
 import pytest
 from conftest import ROOT
@@ -61,6 +62,23 @@ def test_run_variant_wants_one_budget():
     with pytest.raises(ValueError, match="one of the two"):
         experiments.run_variant(experiments.VARIANTS[0], profile, source="generated", steps=2,
                                 minutes=1)
+
+
+def test_run_variant_with_minutes_follows_the_clock():
+    """The budget of the committed results: minutes of training, the cosine on the clock."""
+    profile = uh.get_profile("smoke")
+    lines = []
+    result, model = experiments.run_variant(experiments.BY_NAME["depth-3"], profile,
+                                            source="generated", minutes=0.1,
+                                            steps_per_epoch=3, log=lines.append)
+    assert result["budget"] == "0.1 min" and result["planned_steps"] is None
+    assert result["steps"] == int(model.optimizer.iterations) > 3, "more than one epoch"
+    assert result["epochs"] == len(result["validation_curve"]) == len(lines)
+    assert result["epochs"] == -(-result["steps"] // 3), "the last epoch cut short"
+    assert "epoch 1, step 3, validation pet IoU" in lines[0]
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert rate < 0.05 * profile.learning_rate, "the cosine reached its end with the clock"
+    assert result["images_per_s"] > 0
 
 
 def test_the_shipped_results_are_the_measured_files():
@@ -130,4 +148,4 @@ def test_the_readme_shows_the_measured_table():
     summary = (ROOT / "benchmarks" / "results" / "experiments" / "summary.md").read_text()
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- experiments:begin -->")[1].split("<!-- experiments:end -->")[0]
-    assert summary in block and "benchmarks/experiments.py --steps" in block
+    assert summary in block and "benchmarks/experiments.py --minutes" in block

@@ -57,7 +57,12 @@ def new_runtime(root):
 
 @pytest.fixture
 def colab(tmp_path, monkeypatch, built_package):
-    """Returns ``run(notebook, save_to_drive=False, before_training=None)``."""
+    """Returns ``run(notebook, save_to_drive=False, before_training=None, **more)``.
+
+    ``before_training``, ``after_training`` and ``after_profile`` are code
+    cells put in before or after the training cell, and after the cell that
+    chooses the profile.
+    """
     standin = tmp_path / "standin" / "google" / "colab"
     standin.mkdir(parents=True)  # google/ stays a namespace package, beside protobuf's
     (standin / "__init__.py").write_text('"""Stand-in for the google.colab package."""\n')
@@ -81,7 +86,8 @@ def colab(tmp_path, monkeypatch, built_package):
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     runs = iter(range(100))
 
-    def run(name, save_to_drive=False, before_training=None):
+    def run(name, save_to_drive=False, before_training=None, after_training=None,
+            after_profile=None):
         index = next(runs)
         python = new_runtime(tmp_path / f"runtime{index}")
         site = next((python.parent.parent).glob("lib/python*/site-packages"))
@@ -105,6 +111,12 @@ def colab(tmp_path, monkeypatch, built_package):
         if before_training:
             at = next(i for i, c in enumerate(nb.cells) if "model.fit(train" in c.source)
             nb.cells.insert(at, nbformat.v4.new_code_cell(before_training))
+        if after_training:
+            at = next(i for i, c in enumerate(nb.cells) if "model.fit(train" in c.source)
+            nb.cells.insert(at + 1, nbformat.v4.new_code_cell(after_training))
+        if after_profile:
+            at = next(i for i, c in enumerate(nb.cells) if "= uh.get_profile()" in c.source)
+            nb.cells.insert(at + 1, nbformat.v4.new_code_cell(after_profile))
         client = NotebookClient(nb, timeout=600, kernel_name=KERNEL,
                                 resources={"metadata": {"path": str(folder)}})
         started = time.perf_counter()
@@ -207,6 +219,38 @@ def test_training_on_drive_resumes_and_later_notebooks_load_its_model(colab):
         nb, _ = colab(name, save_to_drive=True)
         ran_every_cell(nb, name)
         assert "Loaded the best model of notebook 04" in text_of(nb), name
+
+
+CLOCK_PROFILE = '''\
+import dataclasses  # test only: smoke sizes with a budget in minutes, as the cpu profile has
+profile = dataclasses.replace(profile, train_minutes=0.1, epochs=500, steps_per_epoch=1)'''
+AFTER_CLOCK = '''\
+import json  # test only: what the clock says after training
+spent = json.loads((RUN_DIR / "clock.json").read_text())
+print(f"clock: {spent['seconds_spent']:.1f} of {spent['budget_seconds']:.0f} s | "
+      f"epochs: {len(history.history['loss'])} | "
+      f"rates: {history.history['learning_rate'][0]:.6e} {history.history['learning_rate'][-1]:.6e}")
+print("previews:", len(list((RUN_DIR / "previews").glob("*.png"))))'''
+
+
+def test_notebook_04_with_a_time_budget_on_gpu_settings(colab):
+    """The cpu profile's kind of budget (minutes; the cosine on the clock) at smoke sizes, with
+    XLA and mixed precision: the clock ends the run, the rate ends at its floor, four previews."""
+    import re
+
+    nb, _ = colab("04", after_profile=CLOCK_PROFILE, after_training=AFTER_CLOCK)
+    ran_every_cell(nb, "04")
+    said = text_of(nb)
+    assert "0.1 minutes of training (at most 500 epochs)" in said
+    assert "jit_compile': True" in said and "mixed_precision': True" in said
+    found = re.search(r"clock: ([\d.]+) of 6 s \| epochs: (\d+) \| rates: (\S+) (\S+)", said)
+    assert found, said
+    spent, epochs, first, last = (float(v) for v in found.groups())
+    assert 6 <= spent < 9 and 1 < epochs < 500, "the clock ended the run, not the epochs"
+    peak = 3e-3  # the smoke profile's learning rate
+    assert 0.5 * peak < first <= peak and last == pytest.approx(0.01 * peak, rel=0.01)
+    previews = int(re.search(r"previews: (\d+)", said).group(1))
+    assert 3 <= previews <= 4, "one per quarter of the budget (two may end in one epoch)"
 
 
 def test_a_failed_install_stops_with_one_clear_message(colab, monkeypatch, tmp_path):

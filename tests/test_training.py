@@ -1,6 +1,7 @@
 """Training on generated data really learns, resumes after an interruption, and reloads."""
 
 import csv
+import json
 
 import keras
 import numpy as np
@@ -148,6 +149,21 @@ def test_preview_draws_three_class_predictions(data, tmp_path):
     assert (tmp_path / "preview_epoch001.png").stat().st_size > 1000
 
 
+def test_preview_with_a_time_budget_follows_its_quarters(data, tmp_path):
+    profile, _, val = data
+    images, masks = next(iter(val))
+    model = small_model(profile)
+    budget = training.TimeBudget(1)
+    preview = uh.lessons.PredictionPreview(images[:2], masks[:2], every=1000, folder=tmp_path,
+                                           budget=budget)
+    preview.set_model(model)
+    for epoch, spent in enumerate([5, 14, 16, 17, 29, 44, 60]):  # seconds of 60 after each
+        budget.spent = spent
+        preview.on_epoch_end(epoch)
+    shown = sorted(path.name for path in tmp_path.glob("*.png"))
+    assert shown == [f"preview_epoch{n:03d}.png" for n in (3, 6, 7)], shown
+
+
 def test_weight_decay_switches_to_adamw(data):
     profile, _, _ = data
     model = uh.build_unet((32, 32, 3), base_filters=4, depth=2)
@@ -164,6 +180,92 @@ def test_time_limit_stops_training(tiny):
     history = model.fit(train, epochs=5, steps_per_epoch=1, verbose=0,
                         callbacks=[training.TimeLimit(minutes=0)])
     assert len(history.history["loss"]) == 1
+
+
+class FakeClock:
+    """A clock that moves ``step`` seconds each time it is read (or more, by hand)."""
+
+    def __init__(self, step=1.0):
+        self.now, self.step = 0.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+class Recorder(keras.callbacks.Callback):
+    """The learning rate each batch trained with, and a slow validation pass."""
+
+    def __init__(self, clock=None):
+        super().__init__()
+        self.rates, self.clock = [], clock
+
+    def on_train_batch_begin(self, batch, logs=None):  # after TimeBudget's, before the step
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.clock:
+            self.clock.now += 100.0  # validation is slow: it must not eat the budget
+        # (TimeBudget reads its clock only around training batches, so it does not)
+
+
+def test_time_budget_runs_a_cosine_over_the_clock_and_stops_mid_epoch(tiny):
+    profile, train, val = tiny
+    clock = FakeClock(step=1.0)  # a batch reads it twice: one second apart
+    model = small_model(profile)
+    budget = training.TimeBudget(20 / 60, clock=clock)
+    record = Recorder(clock)
+    history = model.fit(train, epochs=50, steps_per_epoch=8, validation_data=val, verbose=0,
+                        callbacks=[budget, record])
+    # the first batch compiles and does not count: 1 + 20 batches, the third epoch cut short
+    assert len(record.rates) == 21 and int(model.optimizer.iterations) == 21
+    assert len(history.history["val_loss"]) == 3, "the cut epoch is still validated"
+    peak = profile.learning_rate
+    assert record.rates[0] == pytest.approx(peak) and record.rates[1] == pytest.approx(peak)
+    assert all(a >= b for a, b in zip(record.rates, record.rates[1:])), "falls steadily"
+    halfway = record.rates[11]  # trained after 10 of the 20 seconds
+    assert halfway == pytest.approx(peak * (0.01 + 0.99 * 0.5), rel=1e-4)
+    assert record.rates[-1] < 0.05 * peak and budget.fraction == 1.0
+    assert history.history["learning_rate"][-1] == pytest.approx(0.01 * peak, rel=1e-4)
+
+
+def test_time_budget_resumes_its_clock_and_leaves_a_schedule_alone(tiny, tmp_path):
+    profile, train, _ = tiny
+    state = tmp_path / "clock.json"
+    # an earlier run spent 15 of 20 seconds, from a peak of 0.004; the restored optimizer
+    # (BackupAndRestore) holds the rate it had reached, which must not become the new peak
+    state.write_text('{"seconds_spent": 15.0, "peak": 0.004}')
+    model = small_model(profile)
+    model.optimizer.learning_rate = 0.0006
+    record = Recorder()
+    budget = training.TimeBudget(20 / 60, clock=FakeClock(1.0), state_file=state)
+    model.fit(train, epochs=50, steps_per_epoch=4, verbose=0, callbacks=[budget, record])
+    assert len(record.rates) == 6, "five seconds were left; the first batch compiles again"
+    assert record.rates[0] == pytest.approx(0.004 * (0.01 + 0.99 * 0.5 * (1 + np.cos(
+        0.75 * np.pi))), rel=1e-4), "three quarters down the first run's cosine"
+    saved = json.loads(state.read_text())
+    assert saved["seconds_spent"] == 20.0 and saved["peak"] == 0.004
+
+    scheduled = uh.compile_model(small_model(profile), learning_rate=1e-3, decay_steps=100)
+    record = Recorder()
+    scheduled.fit(train, epochs=50, steps_per_epoch=4, verbose=0,
+                  callbacks=[training.TimeBudget(3 / 60, clock=FakeClock(1.0)), record])
+    assert len(record.rates) == 4, "stopped by the clock"
+    expected = keras.optimizers.schedules.CosineDecay(1e-3, 100, alpha=0.01)
+    assert record.rates[-1] == pytest.approx(float(expected(3)), rel=1e-4), "its own schedule"
+    with pytest.raises(ValueError, match="positive number of minutes"):
+        training.TimeBudget(0)
+
+
+def test_make_callbacks_keeps_the_clock_only_for_a_resumed_run(tmp_path):
+    (tmp_path / "clock.json").write_text('{"seconds_spent": 5.0}')
+    callbacks = uh.make_callbacks(tmp_path, minutes=2)
+    assert isinstance(callbacks[-1], training.TimeBudget) and callbacks[-1].seconds == 120
+    assert not (tmp_path / "clock.json").exists(), "a new run starts a new clock"
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "clock.json").write_text('{"seconds_spent": 5.0}')
+    uh.make_callbacks(tmp_path, minutes=2)
+    assert (tmp_path / "clock.json").exists(), "a resumed run keeps it"
 
 
 def test_best_or_quick_model_trains_a_stand_in_then_loads_the_checkpoint(tmp_path, capsys):

@@ -44,7 +44,7 @@ from .paths import output_dir
 from .training import compile_model, distribution_strategy, make_callbacks, use_gpu_speedups
 from .profiles import PROFILES, Profile, describe_device, get_profile
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "CLASS_NAMES",

@@ -4,7 +4,8 @@ Notebook 07 reads the committed results and runs two tiny variants live;
 ``benchmarks/experiments.py`` runs the whole list and writes the results.
 
 Every variant trains on the same photos with the same seed and the same budget
-(wall-clock minutes, or a number of steps), keeps the weights of its best
+(minutes of training with the learning rate's cosine on the clock, or a
+number of steps), keeps the weights of its best
 validation epoch, and is scored once on the test split. The score is the pet
 IoU over the test photos with a 95 % bootstrap interval, computed two ways:
 with the trimap's border counted as pet (the collection's binary mask) and
@@ -24,7 +25,7 @@ import tensorflow as tf
 from . import data as pet_data
 from .evaluation import bootstrap_difference, bootstrap_iou
 from .model import build_unet, forward_flops
-from .training import TimeLimit, compile_model
+from .training import TimeBudget, compile_model
 
 PET, BACKGROUND, BORDER = 0, 1, 2  # trimap labels as the pipeline gives them (mask_mode="trimap")
 
@@ -45,6 +46,7 @@ class Variant:
     border: str = "pet"  # "pet": border pixels are pet; "ignore": weight 0 in training
     test_time_flip: bool = False  # average the predictions of the photo and its mirror image
     train_on: str = "train"  # "train" (best validation epoch) or "train+validation" (last)
+    schedule: str = "cosine"  # the learning rate: "cosine" down to 1 % over the budget, "constant"
 
     def settings(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("name", "what")}
@@ -70,6 +72,8 @@ VARIANTS = [
     Variant("train-plus-validation", "train + validation photos, last epoch kept",
             train_on="train+validation"),
     Variant("test-time-flip", "baseline + flip averaging at evaluation", test_time_flip=True),
+    Variant("constant-rate", "no cosine: the learning rate stays at its peak",
+            schedule="constant"),
 ]
 BY_NAME = {variant.name: variant for variant in VARIANTS}
 
@@ -107,15 +111,21 @@ def training_data(variant: Variant, settings: dict, seed: int) -> tf.data.Datase
     return pairs.batch(settings["batch_size"], drop_remainder=True).repeat().prefetch(2)
 
 
-def build(variant: Variant, profile, steps: int) -> keras.Model:
-    """The variant's network, compiled for ``steps`` of training (the cosine's length)."""
+def build(variant: Variant, profile, steps: int | None) -> keras.Model:
+    """The variant's network, compiled for ``steps`` of training (the cosine's length).
+
+    With ``steps=None`` the learning rate stays constant for a TimeBudget to drive.
+    """
     size = variant.image_size or profile.image_size
     model = build_unet((size, size, 3), base_filters=variant.base_filters or profile.base_filters,
                        depth=variant.depth or profile.depth, batch_norm=variant.batch_norm,
                        upsampling=variant.upsampling, bn_momentum=profile.bn_momentum,
                        dropout=profile.dropout)
+    if variant.schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {variant.schedule!r}.")
     return compile_model(model, loss=variant.loss or profile.loss,
-                         learning_rate=profile.learning_rate, decay_steps=steps,
+                         learning_rate=profile.learning_rate,
+                         decay_steps=steps if variant.schedule == "cosine" else None,
                          weight_decay=profile.weight_decay)
 
 
@@ -171,20 +181,10 @@ class Progress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.curve.append(round(float(logs.get("val_pet_iou", float("nan"))), 4))
         if self.log:
-            self.log(f"  {self.name}: epoch {epoch + 1}/{self.epochs}, validation pet IoU "
+            of = f"/{self.epochs}" if self.epochs else ""
+            self.log(f"  {self.name}: epoch {epoch + 1}{of}, step "
+                     f"{int(self.model.optimizer.iterations)}, validation pet IoU "
                      f"{self.curve[-1]:.3f}")
-
-
-def calibrate(variant: Variant, profile, train, steps: int = 10) -> float:
-    """Training steps per second of this variant, timed on a throw-away copy of it."""
-    probe = build(variant, profile, 1000)
-    probe.fit(train, epochs=1, steps_per_epoch=3, verbose=0)  # builds and compiles
-    started = time.perf_counter()
-    probe.fit(train, epochs=1, steps_per_epoch=steps, verbose=0)
-    rate = steps / (time.perf_counter() - started)
-    del probe
-    keras.backend.clear_session()
-    return rate
 
 
 def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: int = 0,
@@ -192,10 +192,12 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
                 steps_per_epoch: int = 25, log=print):
     """Train and score one variant; returns ``(result dict, trained model)``.
 
-    Give ``steps`` (the same work for every variant) or ``minutes`` (the same
-    wall-clock time: the variant's speed is measured first, and it trains as
-    many steps as fit, with the cosine over exactly those; a limit of 1.5 x
-    ``minutes`` guards against a machine that slows down).
+    Give ``minutes`` (the same training time for every variant: the learning
+    rate's cosine follows the clock, :class:`~unet_helpers.training.TimeBudget`,
+    so a fast network takes more steps than a slow one, as it would for a
+    learner with a fixed amount of time) or ``steps`` (the same work for every
+    variant, whatever else the machine does). Validation runs every
+    ``steps_per_epoch`` steps, and the weights of the best validation pass are kept.
     """
     if (steps is None) == (minutes is None):
         raise ValueError("Give the budget as steps=... or as minutes=..., one of the two.")
@@ -206,41 +208,42 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
     train = training_data(variant, settings, seed)
     validation = pet_data.load_pets("validation", mask_mode="binary", verbose=False,
                                     **settings)
-    calibrated = None
-    if steps is None:
-        keras.utils.set_random_seed(seed)
-        calibrated = calibrate(variant, profile, train, min(steps_per_epoch, 10))
-        steps = max(steps_per_epoch, int(minutes * 60 * calibrated))
-        if log:
-            log(f"  {variant.name}: {calibrated:.2f} steps/s -> {steps} steps in {minutes:g} min")
-    per_epoch = max(1, min(steps, steps_per_epoch))
-    epochs = max(1, round(steps / per_epoch))
+    for _ in validation:  # decode the photos once, into the cache, before any clock runs
+        pass
+    per_epoch = max(1, min(steps or steps_per_epoch, steps_per_epoch))
+    epochs = max(1, round(steps / per_epoch)) if steps else 100_000  # with minutes: a cap
     keras.utils.set_random_seed(seed)
-    model = build(variant, profile, per_epoch * epochs)
-    progress = Progress(variant.name, per_epoch * profile.batch_size, epochs, log)
+    model = build(variant, profile, per_epoch * epochs if steps else None)
+    progress = Progress(variant.name, per_epoch * profile.batch_size,
+                        epochs if steps else None, log)
     callbacks = [progress]
+    # floor 1: the cosine from the peak down to the peak, a constant rate that the clock stops
+    floor = 1.0 if variant.schedule == "constant" else 0.01
+    clock = TimeBudget(minutes, floor=floor) if minutes else None
+    if clock:
+        callbacks.insert(0, clock)
     keep_best = variant.train_on == "train"
     if keep_best:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_pet_iou", mode="max", patience=epochs, restore_best_weights=True))
-    if minutes:
-        callbacks.append(TimeLimit(minutes * 1.5))
     model.fit(train, epochs=epochs, steps_per_epoch=per_epoch, callbacks=callbacks,
               validation_data=validation, verbose=0)
     curve = progress.curve
-    measured = per_epoch * len(curve) * profile.batch_size / max(progress.seconds, 1e-9)
+    done = int(model.optimizer.iterations)
+    if clock:  # the clock's seconds leave out the first batch, which compiles
+        speed = (done - 1) * profile.batch_size / max(clock.spent, 1e-9)
+    else:  # the first epoch also compiles
+        speed = done * profile.batch_size / max(progress.seconds, 1e-9)
     return {
         "variant": variant.name, "what": variant.what, "settings": variant.settings(),
         "profile": profile.name, "image_size": size, "parameters": model.count_params(),
         "forward_gflops": round(forward_flops(model) / 1e9, 4),
-        "budget": f"{minutes:g} min" if calibrated else f"{steps} steps",
-        "calibrated_steps_per_s": None if calibrated is None else round(calibrated, 3),
-        "steps": per_epoch * len(curve), "planned_steps": per_epoch * epochs,
+        "budget": f"{minutes:g} min" if minutes else f"{steps} steps",
+        "steps": done, "planned_steps": None if minutes else per_epoch * epochs,
         "epochs": len(curve), "kept_epoch": int(np.nanargmax(curve)) + 1 if keep_best
         else len(curve),
         "train_minutes": round(progress.seconds / 60, 2),
-        # the calibrated speed where there is one: the first epoch also compiles
-        "images_per_s": round(calibrated * profile.batch_size if calibrated else measured, 1),
+        "images_per_s": round(speed, 1),
         "validation_curve": curve,
         "test": score(model, test, variant.test_time_flip),
         "seed": seed,

@@ -28,17 +28,30 @@ class PredictionPreview(keras.callbacks.Callback):
 
     Watching the same images improve is the quickest way to see whether
     training works ("all background" early on is normal). Each figure is
-    also saved to ``folder`` when one is given.
+    also saved to ``folder`` when one is given. With ``budget`` (a
+    :class:`~unet_helpers.training.TimeBudget`) ``every`` is ignored: a figure
+    follows the epoch in which each quarter of the time budget ends.
     """
 
-    def __init__(self, images, masks, every: int = 2, folder=None, threshold: float = 0.5):
+    def __init__(self, images, masks, every: int = 2, folder=None, threshold: float = 0.5,
+                 budget=None):
         super().__init__()
         self.images, self.masks = np.asarray(images), np.asarray(masks)
-        self.every, self.threshold = every, threshold
+        self.every, self.threshold, self.budget = every, threshold, budget
         self.folder = Path(folder) if folder else None
+        self.quarters_shown = 0
+
+    def _due(self, epoch: int) -> bool:
+        if self.budget is None:
+            return (epoch + 1) % self.every == 0
+        quarters = int(self.budget.fraction * 4 + 1e-9)
+        if quarters > self.quarters_shown:
+            self.quarters_shown = quarters
+            return True
+        return False
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        if not self._due(epoch):
             return
         scores = np.asarray(self.model.predict(self.images, verbose=0), dtype=np.float32)
         if head_gives_logits(self.model):

@@ -38,7 +38,7 @@ class Profile:
     batch_size: int
     epochs: int  # the most epochs a run may take
     steps_per_epoch: int | None  # None: one pass over the training split
-    train_steps: int | None  # a training budget in batches; None: ``epochs`` full epochs
+    train_steps: int | None  # a budget in batches; None: ``epochs`` (or ``train_minutes``)
     data_source: str  # "generated", "directory", "tfds" or "auto"
     learning_rate: float  # the peak of the cosine schedule
     loss: str = "crossentropy+dice"
@@ -46,12 +46,16 @@ class Profile:
     bn_momentum: float = 0.99  # batch norm's running statistics (Keras's default)
     dropout: float = 0.0  # dropout at the end of every conv block
     weight_decay: float = 0.0  # > 0: AdamW instead of Adam
+    # a training budget in minutes (uh.training.TimeBudget: the learning rate's cosine follows
+    # the clock); ``epochs`` is then only a cap. None: the budget is epochs or train_steps
+    train_minutes: float | None = None
 
     def epochs_for(self, batches_per_epoch: int) -> int:
         """How many epochs to train when one epoch has ``batches_per_epoch`` batches.
 
         With a ``train_steps`` budget the run takes about the same time whatever
         the size of the data: many epochs of a small sample, few of the full set.
+        With a ``train_minutes`` budget it is ``epochs``, a cap: the clock ends the run.
         """
         if self.steps_per_epoch:
             batches_per_epoch = self.steps_per_epoch
@@ -81,14 +85,15 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        description="real pets at reduced width and size: about 15 minutes on a laptop CPU",
+        description="real pets at reduced width and size: 15 minutes of training on a CPU",
         image_size=96,
         base_filters=16,
         depth=4,
         batch_size=16,
-        epochs=300,
+        epochs=1000,  # a cap: the 15 minutes end the run, on a fast machine or a slow one
         steps_per_epoch=None,
-        train_steps=2000,  # about 15 minutes at 96 px on 2 cores, whatever the data size
+        train_steps=None,
+        train_minutes=15.0,  # 2,000 steps took 12.5 minutes one day, about an hour the next
         data_source="auto",
         learning_rate=2e-3,
         bn_momentum=0.9,
