@@ -8,6 +8,7 @@ datasets, it does not load them, and it draws nothing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 import warnings
@@ -188,8 +189,6 @@ class TimeBudget(keras.callbacks.Callback):
         return self.peak * (self.floor + (1 - self.floor) * cosine)
 
     def on_train_begin(self, logs=None):
-        import json
-
         self.batches = 0
         if self.state_file and self.state_file.is_file():
             state = json.loads(self.state_file.read_text())
@@ -218,8 +217,6 @@ class TimeBudget(keras.callbacks.Callback):
         if logs is not None and not self._scheduled:
             logs["learning_rate"] = self.rate(self.fraction)
         if self.state_file:
-            import json
-
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps({
                 "seconds_spent": self.spent, "budget_seconds": self.seconds,
