@@ -1,31 +1,115 @@
-"""Graded exercises: answers pass, stubs fail, planted mistakes are caught; student versions."""
+"""Graded exercises: answers pass, stubs fail, planted mistakes are caught; student versions.
+
+The proof that every check catches mistakes: for every exercise, the model
+answer passes its check, the stub fails it, each other right answer
+(``EQUIVALENTS`` in ``tests/exercise_cases.py``) passes, and each planted
+mistake (``MISTAKES`` there) fails with a message matching its pattern.
+``python tests/test_exercises.py`` runs all of it at once (:func:`prove`) and
+prints "planted mistakes caught: caught / planted".
+"""
 
 import re
+import sys
+import textwrap
 
 import nbformat
 import pytest
 from conftest import ROOT
+from exercise_cases import EQUIVALENTS as RIGHT_ANSWERS
+from exercise_cases import MISTAKES as PLANTED
 
 import exercises
+import nbcells
 import nbtools
+import unet_helpers.blocks
 
 FOUND = exercises.all_exercises()
-MISTAKES = [(grade_id, number) for grade_id, planted in exercises.MISTAKES.items()
+MISTAKES = [(grade_id, number) for grade_id, planted in PLANTED.items()
             for number in range(len(planted))]
+
+
+def prove(verbose: bool = True, grade_ids=None, mistakes=None, equivalents=None):
+    """Run every exercise's answer, stub, right answers and planted mistakes.
+
+    Returns ``(caught, planted, problems)``; ``grade_ids`` limits it to some
+    exercises, ``mistakes`` and ``equivalents`` replace the catalogues.
+    """
+    mistakes = PLANTED if mistakes is None else mistakes
+    equivalents = RIGHT_ANSWERS if equivalents is None else equivalents
+    problems, caught, planted = [], 0, 0
+    for grade_id in sorted(set(FOUND) | set(mistakes)):
+        if grade_ids is not None and grade_id not in grade_ids:
+            continue
+        if grade_id not in FOUND:
+            problems.append(f"{grade_id}: planted mistakes for an exercise that does not exist")
+            continue
+        answer, check = FOUND[grade_id]
+        if (message := exercises.run_exercise(answer, check)) is not None:
+            problems.append(f"{grade_id}: the model answer fails its check: {message}")
+        stub = exercises.run_exercise(nbcells.student_source(answer), check)
+        if stub is None or "not written yet" not in stub:
+            problems.append(f"{grade_id}: the stub does not fail its check ({stub!r})")
+        if not mistakes.get(grade_id):
+            problems.append(f"{grade_id}: no planted mistake")
+        for number, other in enumerate(equivalents.get(grade_id, [])):
+            if (message := exercises.run_exercise(nbcells.replace_solution(answer, other),
+                                                  check)) is not None:
+                problems.append(f"{grade_id}: right answer {number} rejected: {message}")
+        for replacement, pattern in mistakes.get(grade_id, []):
+            planted += 1
+            message = exercises.run_exercise(nbcells.replace_solution(answer, replacement), check)
+            if message is not None and re.search(pattern, message):
+                caught += 1
+                if verbose:
+                    print(f"caught  {grade_id}: {message.splitlines()[0][:110]}")
+            else:
+                problems.append(f"{grade_id}: mistake not caught as /{pattern}/: {message!r}\n"
+                                f"{textwrap.dedent(replacement).strip()}")
+    return caught, planted, problems
+
+
+def test_prove_runs_every_case_of_an_exercise():
+    """A quick exercise in full; the whole proof is the parametrized tests below."""
+    caught, planted, problems = prove(verbose=False, grade_ids={"ex02_padded_size"})
+    assert problems == []
+    assert caught == planted == len(PLANTED["ex02_padded_size"]) > 0
+
+
+def test_prove_reports_a_catalogue_that_does_not_fit():
+    mistakes = {**PLANTED, "ex02_padded_size": [], "ex99_no_such_exercise": [("return 1", "")]}
+    caught, planted, problems = prove(verbose=False, mistakes=mistakes,
+                                      grade_ids={"ex02_padded_size", "ex99_no_such_exercise"})
+    assert (caught, planted) == (0, 0)
+    assert problems == ["ex02_padded_size: no planted mistake",
+                        "ex99_no_such_exercise: planted mistakes for an exercise that does not "
+                        "exist"]
+    caught, planted, problems = prove(
+        verbose=False, grade_ids={"ex02_padded_size"},
+        mistakes={"ex02_padded_size": [("return -(-size // 2**depth) * 2**depth", "")]},
+        equivalents={"ex02_padded_size": ["return size"]})
+    assert (caught, planted) == (0, 1)
+    assert problems[0].startswith("ex02_padded_size: right answer 0 rejected: ")
+    assert problems[1].startswith("ex02_padded_size: mistake not caught as //: None")
+
+
+def test_every_exercise_has_planted_mistakes_and_the_catalogues_name_only_exercises():
+    assert all(PLANTED.get(grade_id) for grade_id in FOUND), "an exercise has no planted mistake"
+    assert set(PLANTED) <= set(FOUND), "planted mistakes for an exercise that does not exist"
+    assert set(RIGHT_ANSWERS) <= set(FOUND), "right answers for an exercise that does not exist"
 
 
 def test_two_or_three_exercises_in_each_lesson():
     for path in nbtools.notebook_paths():
-        count = len(exercises.exercises(nbformat.read(path, as_version=4)))
+        count = len(nbcells.exercises(nbformat.read(path, as_version=4)))
         assert 2 <= count <= 3, f"{path.name}: {count} exercises"
-    assert set(exercises.MISTAKES) == set(FOUND), "every exercise has planted mistakes"
+    assert set(PLANTED) == set(FOUND), "every exercise has planted mistakes"
 
 
 @pytest.mark.parametrize("grade_id", sorted(FOUND))
 def test_model_answer_passes_and_stub_fails(grade_id):
     answer, check = FOUND[grade_id]
     assert exercises.run_exercise(answer, check) is None
-    message = exercises.run_exercise(exercises.student_source(answer), check)
+    message = exercises.run_exercise(nbcells.student_source(answer), check)
     assert message is not None and "not written yet" in message
 
 
@@ -33,13 +117,13 @@ def test_model_answer_passes_and_stub_fails(grade_id):
                          ids=[f"{g}-{n}" for g, n in MISTAKES])
 def test_planted_mistake_is_caught_with_a_pointed_message(grade_id, number):
     answer, check = FOUND[grade_id]
-    replacement, pattern = exercises.MISTAKES[grade_id][number]
-    message = exercises.run_exercise(exercises.replace_solution(answer, replacement), check)
+    replacement, pattern = PLANTED[grade_id][number]
+    message = exercises.run_exercise(nbcells.replace_solution(answer, replacement), check)
     assert message is not None, "the check let a wrong answer pass"
     assert re.search(pattern, message), message
 
 
-EQUIVALENTS = [(grade_id, number) for grade_id, answers in exercises.EQUIVALENTS.items()
+EQUIVALENTS = [(grade_id, number) for grade_id, answers in RIGHT_ANSWERS.items()
                for number in range(len(answers))]
 
 
@@ -47,8 +131,8 @@ EQUIVALENTS = [(grade_id, number) for grade_id, answers in exercises.EQUIVALENTS
                          ids=[f"{g}-{n}" for g, n in EQUIVALENTS])
 def test_an_answer_written_differently_but_right_passes(grade_id, number):
     answer, check = FOUND[grade_id]
-    other = exercises.EQUIVALENTS[grade_id][number]
-    assert exercises.run_exercise(exercises.replace_solution(answer, other), check) is None
+    other = RIGHT_ANSWERS[grade_id][number]
+    assert exercises.run_exercise(nbcells.replace_solution(answer, other), check) is None
 
 
 def test_decoder_block_is_graded_alone_while_conv_block_is_a_stub():
@@ -56,7 +140,7 @@ def test_decoder_block_is_graded_alone_while_conv_block_is_a_stub():
     answer, check = FOUND["ex01_decoder_block"]
     stub = "def conv_block(inputs, num_filters):\n    raise NotImplementedError()\n"
     assert exercises.run_exercise(stub + answer, check) is None
-    wrong = exercises.replace_solution(answer, """
+    wrong = nbcells.replace_solution(answer, """
     x = layers.Conv2DTranspose(num_filters, (2, 2), strides=2, padding="same")(inputs)
     return conv_block(x, num_filters)
     """)
@@ -67,7 +151,7 @@ def test_decoder_block_is_graded_alone_while_conv_block_is_a_stub():
 @pytest.mark.parametrize("returned", ["None", "(inputs, skip_features)", "42"])
 def test_an_odd_return_value_gets_a_message_not_a_crash(returned):
     answer, check = FOUND["ex01_decoder_block"]
-    message = exercises.run_exercise(exercises.replace_solution(answer, f"return {returned}"),
+    message = exercises.run_exercise(nbcells.replace_solution(answer, f"return {returned}"),
                                      check)
     assert message is not None and "returned" in message
 
@@ -90,7 +174,7 @@ def test_nbgrader_metadata():
                 continue
             ids.append(meta["grade_id"])
             assert meta["schema_version"] == 3 and not meta["grade"] and not meta["locked"]
-            assert exercises.BEGIN in cell.source and exercises.END in cell.source
+            assert nbcells.BEGIN in cell.source and nbcells.END in cell.source
             check = following.metadata["nbgrader"]
             assert check["grade"] and check["locked"] and check["points"] > 0
             assert following.metadata["editable"] is False
@@ -119,7 +203,7 @@ def test_student_versions(tmp_path):
                 assert "workbook" not in mine.source.lower() and "folded" not in mine.source
             else:
                 assert mine.source == theirs.source
-    stub = exercises.student_source("def f(x):\n    ### BEGIN SOLUTION\n    return x\n"
+    stub = nbcells.student_source("def f(x):\n    ### BEGIN SOLUTION\n    return x\n"
                                     "    ### END SOLUTION\n")
     assert stub == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
 
@@ -130,7 +214,7 @@ def test_student_folder_is_ignored_by_git():
 
 def test_replace_solution_needs_markers():
     with pytest.raises(ValueError, match="no ### BEGIN SOLUTION"):
-        exercises.replace_solution("x = 1\n", "x = 2")
+        nbcells.replace_solution("x = 1\n", "x = 2")
 
 
 def test_grading_without_nbgrader(tmp_path):
@@ -147,7 +231,7 @@ def test_grading_without_nbgrader(tmp_path):
         if grade_id == "ex03_resize_mask":
             mine.source = theirs.source  # the right answer
         elif grade_id == "ex03_to_binary":
-            mine.source = exercises.replace_solution(theirs.source, "return trimap - 1")
+            mine.source = nbcells.replace_solution(theirs.source, "return trimap - 1")
         elif grade_id == "ex03_flip_pair_check":
             mine.source = "pass  # a student who disables the check gains nothing"
         elif grade_id == "ex03_flip_pair":
@@ -163,9 +247,9 @@ def test_grading_without_nbgrader(tmp_path):
 
 def test_teaching_guide_reports_the_current_proof():
     guide = (ROOT / "docs" / "teaching.md").read_text()
-    planted = sum(len(m) for m in exercises.MISTAKES.values())
+    planted = sum(len(m) for m in PLANTED.values())
     assert f"planted mistakes caught: {planted} / {planted}" in guide
-    for grade_id, mistakes in exercises.MISTAKES.items():
+    for grade_id, mistakes in PLANTED.items():
         assert f"| `{grade_id}` | {len(mistakes)} |" in guide
 
 
@@ -174,13 +258,13 @@ def test_a_learner_may_skip_an_exercise_and_run_on(grade_id, capsys):
     """Outside grading an empty answer is reported, not raised, so "Run all" goes on."""
     answer, check = FOUND[grade_id]
     scope = exercises.namespace()
-    exec(compile(exercises.student_source(answer), "<answer>", "exec"), scope)
+    exec(compile(nbcells.student_source(answer), "<answer>", "exec"), scope)
     exec(compile(check, "<check>", "exec"), scope)  # no exception
     said = capsys.readouterr().out
     assert said.startswith("Not answered yet: write `")
     if grade_id in ("ex01_conv_block", "ex01_decoder_block"):  # used by later cells of 01
         name = grade_id.removeprefix("ex01_")
-        assert scope[name] is getattr(__import__("unet_helpers").blocks, name)
+        assert scope[name] is getattr(unet_helpers.blocks, name)
         assert f"Until then `{name}` is the package's" in said
 
 
@@ -203,8 +287,8 @@ def test_workbooks_fold_each_model_answer_under_its_check():
         source = nbformat.read(path, as_version=4)
         book = nbformat.read(ROOT / "workbooks" / path.name, as_version=4)
         nbformat.validate(book)
-        found = exercises.exercises(book)
-        assert [g for g, _, _ in found] == [g for g, _, _ in exercises.exercises(source)]
+        found = nbcells.exercises(book)
+        assert [g for g, _, _ in found] == [g for g, _, _ in nbcells.exercises(source)]
         for grade_id, answer, check in found:
             assert answer.rstrip().endswith("raise NotImplementedError()")
             position = next(i for i, c in enumerate(book.cells)
@@ -215,7 +299,7 @@ def test_workbooks_fold_each_model_answer_under_its_check():
             assert folded.source.startswith("<details><summary>")
             assert folded.source.rstrip().endswith("</details>")
             model = FOUND[grade_id][0]
-            body = exercises.model_answer(model)
+            body = nbcells.model_answer(model)
             assert f"```python\n{body}\n```" in folded.source
             assert "### BEGIN SOLUTION" not in folded.source
             # the folded answer is the model answer: it passes its own check
@@ -244,9 +328,17 @@ ODD_ANSWERS = {
 def test_an_odd_return_value_or_an_error_gets_a_message_not_a_crash(grade_id, odd):
     """Whatever an answer returns or raises, the check fails with words, never a bare error."""
     answer, check = FOUND[grade_id]
-    message = exercises.run_exercise(exercises.replace_solution(answer, ODD_ANSWERS[odd]),
+    message = exercises.run_exercise(nbcells.replace_solution(answer, ODD_ANSWERS[odd]),
                                      check)
     assert message, f"{grade_id} accepted {odd}"
     if odd == "an error inside the answer":
         assert "raised ZeroDivisionError: division by zero" in message
         assert f"Calling `{grade_id.split('_', 1)[1]}`" in message
+
+
+if __name__ == "__main__":  # the proof in one run, for docs/teaching.md
+    caught, planted, problems = prove()
+    print(f"\n{len(FOUND)} exercises; planted mistakes caught: {caught} / {planted}")
+    for problem in problems:
+        print("PROBLEM", problem)
+    sys.exit(1 if problems else 0)

@@ -7,7 +7,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-import unet_helpers as uh
+from unet_helpers.blocks import conv_block, decoder_block, encoder_block
+from unet_helpers.model import build_unet
 
 
 def inline_functions(notebook: str, names: set, namespace: dict) -> dict:
@@ -45,21 +46,21 @@ def notebook01():
 def test_conv_block_matches(notebook01):
     x = keras.Input((16, 16, 5))
     inline = keras.Model(x, notebook01["conv_block"](x, 7))
-    package = keras.Model(x, uh.conv_block(x, 7))
+    package = keras.Model(x, conv_block(x, 7))
     assert layer_configs(inline) == layer_configs(package)
 
 
 def test_encoder_block_matches(notebook01):
     x = keras.Input((16, 16, 5))
     inline = keras.Model(x, list(notebook01["encoder_block"](x, 6)))
-    package = keras.Model(x, list(uh.encoder_block(x, 6)))
+    package = keras.Model(x, list(encoder_block(x, 6)))
     assert layer_configs(inline) == layer_configs(package)
 
 
 def test_decoder_block_matches(notebook01):
     below, skip = keras.Input((8, 8, 12)), keras.Input((16, 16, 6))
     inline = keras.Model([below, skip], notebook01["decoder_block"](below, skip, 6))
-    package = keras.Model([below, skip], uh.decoder_block(below, skip, 6))
+    package = keras.Model([below, skip], decoder_block(below, skip, 6))
     assert layer_configs(inline) == layer_configs(package)
 
 
@@ -67,16 +68,16 @@ def test_the_comparison_can_fail(notebook01):
     """A package block with another option must not compare equal to the inline one."""
     x = keras.Input((16, 16, 5))
     inline = keras.Model(x, notebook01["conv_block"](x, 7))
-    different = keras.Model(x, uh.conv_block(x, 7, batch_norm=False))
+    different = keras.Model(x, conv_block(x, 7, batch_norm=False))
     assert layer_configs(inline) != layer_configs(different)
 
 
 def test_notebook02_classic_unet_matches_build_unet():
-    namespace = {"keras": keras, "layers": keras.layers, "conv_block": uh.conv_block,
-                 "encoder_block": uh.encoder_block, "decoder_block": uh.decoder_block}
+    namespace = {"keras": keras, "layers": keras.layers, "conv_block": conv_block,
+                 "encoder_block": encoder_block, "decoder_block": decoder_block}
     classic = inline_functions("02_assembling_the_unet.ipynb", {"build_unet_classic"},
                                namespace)["build_unet_classic"]
     inline = classic((32, 32, 3))
-    package = uh.build_unet((32, 32, 3))
+    package = build_unet((32, 32, 3))
     assert layer_configs(inline) == layer_configs(package)
     assert inline.count_params() == package.count_params()

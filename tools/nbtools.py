@@ -20,7 +20,7 @@ contents table are generated from the notebooks' first headings.
 
 ``sync`` also writes the **workbooks** (``workbooks/``, committed): the
 notebooks as a learner works through them, each answer cell empty and a model
-answer folded under its check (``tools/exercises.py``). Every "Open in Colab"
+answer folded under its check (``tools/nbcells.py``). Every "Open in Colab"
 badge opens a workbook.
 
 Cells whose source contains ``# NBVAL_CHECK_OUTPUT`` keep their output and
@@ -39,6 +39,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from nbcells import BADGE_MARK, EXERCISES_MARK, render, workbook_notebook  # noqa: E402
+
 NOTEBOOKS = ROOT / "notebooks"
 WORKBOOKS = ROOT / "workbooks"  # generated from NOTEBOOKS: what learners and the badges open
 README = ROOT / "README.md"
@@ -52,11 +55,9 @@ PACKAGE_SOURCE = f"unet_helpers @ git+https://github.com/{REPOSITORY}@{RELEASE}"
 SOURCE_ENV_VAR = "UNET_HELPERS_SOURCE"  # overrides PACKAGE_SOURCE (tests: a local wheel)
 
 CHECK_MARK = "NBVAL_CHECK_OUTPUT"
-BADGE_MARK = "<!-- nb:badge -->"
 SETUP_MARK = "# nb:setup"
 DEVICE_MARK = "# nb:device"
 NAV_MARK = "<!-- nb:nav -->"
-EXERCISES_MARK = "## Exercises\n"
 CONTENTS = NOTEBOOKS / "00_contents.ipynb"
 # cell metadata worth keeping: nbval/nbgrader markers and read-only flags of check cells
 KEPT_METADATA = ("tags", "nbgrader", "editable", "deletable")
@@ -249,14 +250,8 @@ def readme_with_contents(text: str) -> str:
     return pattern.sub(lambda _: block, text)
 
 
-def render(nb) -> str:
-    return nbformat.writes(nb) + "\n"
-
-
 def sync(check: bool) -> int:
     """Refresh shared cells, normalize every notebook, and the README contents."""
-    import exercises  # here, not at the top: exercises imports this module
-
     changed, workbooks = [], {}
     for path in notebook_paths():
         before = path.read_text()
@@ -266,7 +261,7 @@ def sync(check: bool) -> int:
         after = render(nb)
         if after != before:
             changed.append((path, before, after))
-        workbook = exercises.workbook_notebook(nb)
+        workbook = workbook_notebook(nb)
         normalize(workbook)
         workbooks[WORKBOOKS / path.name] = render(workbook)
     contents_before = CONTENTS.read_text() if CONTENTS.exists() else ""
