@@ -3,16 +3,20 @@
 
     python3 tasks.py lab                  # set up if needed, open the workbooks in JupyterLab
     python3 tasks.py lab --answers        # the notebooks with the model answers filled in
-    python3 tasks.py test                 # set up if needed, run every test
+    python3 tasks.py test                 # the fast tier: unit tests, lint, every notebook (smoke)
+    python3 tasks.py test --full          # + a user's settings: Colab, nbgrader, wheel (CI)
+    python3 tasks.py generate [--check]   # rewrite (or check) every generated file and block
     python3 tasks.py run --profile cpu    # execute every notebook headlessly
     python3 tasks.py student              # student versions of the notebooks, in student/
-    python3 tasks.py setup                # only create/refresh the environment
+    python3 tasks.py setup [--dev]        # only create/refresh the environment
 
 The environment is a virtual environment in ``.venv/`` next to this file,
 made with the Python that runs this script (3.10 or newer) and filled from
-``requirements.txt`` plus the helper package itself (``pip install -e .``).
-It is refreshed whenever either file changes. Only the standard library is
-used here, so the script works on a machine that has nothing but Python.
+``requirements.txt`` (what a learner needs) plus the helper package itself
+(``pip install -e .``); ``test``, ``generate`` and ``student`` add
+``requirements-dev.txt`` (tests, grading, linting). It is refreshed whenever
+one of these files changes. Only the standard library is used here, so the
+script works on a machine that has nothing but Python.
 """
 
 from __future__ import annotations
@@ -34,28 +38,41 @@ RUNS = ROOT / "runs"
 PROFILES = ("smoke", "cpu", "gpu")
 
 
-def _fingerprint() -> str:
+def _requirements(dev: bool) -> list[str]:
+    return ["requirements.txt", "requirements-dev.txt"] if dev else ["requirements.txt"]
+
+
+def _fingerprint(dev: bool) -> str:
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in [*_requirements(dev), "pyproject.toml"]:
         digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
 
 
-def setup() -> None:
+def _installed(dev: bool) -> bool:
+    """Up to date for this set (a dev install also serves a learner's commands)."""
+    if not (STAMP.exists() and PYTHON.exists()):
+        return False
+    done = STAMP.read_text().split()
+    return _fingerprint(dev) in done or (not dev and _fingerprint(True) in done)
+
+
+def setup(dev: bool = False) -> None:
     """Create ``.venv`` and install the requirements, unless already up to date."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036  this script may be run by an older Python
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}.")
-    if STAMP.exists() and STAMP.read_text() == _fingerprint() and PYTHON.exists():
+    if _installed(dev):
         return
     if not PYTHON.exists():
         print(f"Creating the virtual environment {VENV.name}/ ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing requirements.txt and the helper package (a few minutes the first time) ...",
-          flush=True)
+    files = _requirements(dev)
+    print(f"Installing {' and '.join(files)} and the helper package (a few minutes the first "
+          "time) ...", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run(pip + ["-r", str(ROOT / "requirements.txt")], check=True)
+    subprocess.run(pip + ["-r", str(ROOT / files[-1])], check=True)
     subprocess.run(pip + ["--no-deps", "-e", str(ROOT)], check=True)
-    STAMP.write_text(_fingerprint())
+    STAMP.write_text(_fingerprint(dev))
 
 
 def _env(profile: str, **extra: str) -> dict:
@@ -78,7 +95,8 @@ def lab(args) -> int:
 
 
 def test(args) -> int:
-    setup()
+    """The fast tier, or with ``--full`` also the tests marked ``as_user`` (pyproject.toml)."""
+    setup(dev=True)
     command = [
         str(PYTHON), "-m", "pytest", "tests", "notebooks",
         "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=600",
@@ -86,6 +104,8 @@ def test(args) -> int:
         # two processes; the notebooks, and each test module, stay together (conftest.py)
         "-n", "2", "--dist", "loadgroup", "--durations=15",
     ]
+    if not args.full:
+        command += ["-m", "not as_user and not exhaustive"]
     outputs = RUNS / "test-outputs"
     return subprocess.call(command + args.extra, cwd=ROOT,
                            env=_env("smoke", UNET_OUTPUT_DIR=str(outputs)))
@@ -101,9 +121,17 @@ def run(args) -> int:
                            env=_env(args.profile, UNET_OUTPUT_DIR=str(target / "outputs")))
 
 
+def generate(args) -> int:
+    """Rewrite every generated file and block (tools/generate.py), or check them."""
+    setup(dev=True)
+    command = [str(PYTHON), str(ROOT / "tools" / "generate.py")] + (["--check"] if args.check
+                                                                    else [])
+    return subprocess.call(command, cwd=ROOT)
+
+
 def student(args) -> int:
     """Write the student versions of the notebooks (answers replaced by stubs)."""
-    setup()
+    setup(dev=True)
     command = [str(PYTHON), str(ROOT / "tools" / "exercises.py"), "student", "--out",
                str(ROOT / "student")]
     return subprocess.call(command, cwd=ROOT)
@@ -113,12 +141,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="task", required=True)
-    sub.add_parser("setup", help="create or refresh .venv only")
+    p_setup = sub.add_parser("setup", help="create or refresh .venv only")
+    p_setup.add_argument("--dev", action="store_true",
+                         help="also what tests, grading and linting need (requirements-dev.txt)")
     p_lab = sub.add_parser("lab", help="open the workbooks (exercises to do) in JupyterLab")
     p_lab.add_argument("--profile", choices=PROFILES, help="set UNET_PROFILE for the session")
     p_lab.add_argument("--answers", action="store_true",
                        help="open notebooks/ (model answers filled in) instead of workbooks/")
-    sub.add_parser("test", help="run the unit tests and every notebook (smoke profile)")
+    p_test = sub.add_parser("test", help="the fast tier: unit tests, lint, generated files, "
+                                         "every notebook (smoke profile)")
+    p_test.add_argument("--full", action="store_true",
+                        help="also what recreates a user's setting (marker as_user): notebooks "
+                             "opened alone with a Colab stand-in, nbgrader, wheel and sdist, "
+                             "benchmark scripts; what CI runs")
+    p_generate = sub.add_parser("generate", help="rewrite every generated file and text block")
+    p_generate.add_argument("--check", action="store_true",
+                            help="change nothing; exit 1 if anything is stale")
     p_run = sub.add_parser("run", help="execute notebooks headlessly into runs/<profile>/")
     p_run.add_argument("--profile", choices=PROFILES, default="cpu")
     p_run.add_argument("notebooks", nargs="*",
@@ -132,9 +170,10 @@ def main(argv=None) -> int:
     else:
         args.extra = []
     if args.task == "setup":
-        setup()
+        setup(dev=args.dev)
         return 0
-    return {"lab": lab, "test": test, "run": run, "student": student}[args.task](args)
+    return {"lab": lab, "test": test, "run": run, "generate": generate,
+            "student": student}[args.task](args)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 The `smoke` profile trains on generated pets, whose shapes and shares differ
 from real photos. Notebooks 03 and 04 print the real figures beside the
 generated ones; this script measures them on a folder of the official
-archives (trimaps only, at their own resolution) and writes them into
-``unet_helpers/data/measured.py``, so that a notebook opened alone has them too.
+archives (trimaps only, at their own resolution) and writes them into the
+package's data, ``unet_helpers/measured/real_sample.json`` (``uh.measured.real_sample()``),
+so that a notebook opened alone has them too.
 
     .venv/bin/python benchmarks/data_stats.py --pets-dir ../shared/data/oxford-iiit-pet-sample
 """
@@ -13,7 +14,7 @@ archives (trimaps only, at their own resolution) and writes them into
 from __future__ import annotations
 
 import argparse
-import pprint
+import json
 import sys
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = ROOT / "unet_helpers" / "data" / "measured.py"
+TARGET = ROOT / "unet_helpers" / "measured" / "real_sample.json"
 
 
 def trimap_paths(folder: Path) -> list[Path]:
@@ -64,16 +65,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pets-dir", type=Path, required=True)
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 if unet_helpers/data/measured.py differs from a new measurement")
+                        help="exit 1 if the package's real_sample.json differs from a "
+                             "new measurement")
     args = parser.parse_args(argv)
     stats = {**measure(args.pets_dir), "folder": args.pets_dir.name}
-    text = ('"""Measured on real photos by benchmarks/data_stats.py: do not edit by hand.\n\n'
-            "Shares of pixels over all trimaps of the folder, at their own resolution;\n"
-            '"pet_or_border" is what the binary masks call pet.\n"""\n\n'
-            f"REAL_SAMPLE = {pprint.pformat(stats, sort_dicts=False, width=88)}\n")
+    text = json.dumps(stats, indent=2) + "\n"
     if args.check:
         same = TARGET.is_file() and TARGET.read_text() == text
-        print("measured.py is up to date" if same else "measured.py differs: run without --check")
+        print(f"{TARGET.name} is up to date" if same
+              else f"{TARGET.name} differs: run without --check")
         return 0 if same else 1
     TARGET.write_text(text)
     print(text)

@@ -138,7 +138,7 @@ def main(argv=None) -> int:
                         help="also measure predict_dataset (everything kept) for this N")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "benchmarks" / "results" / "memory" / "eval_memory.json",
-                        help="a sub-folder: results.py --readme reads every JSON file in "
+                        help="a sub-folder: tasks.py generate reads every JSON file in "
                              "benchmarks/results as a row of its table")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--method", default="evaluate_dataset", help=argparse.SUPPRESS)

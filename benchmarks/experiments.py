@@ -33,12 +33,15 @@ Budget, one of two:
 
 ``test-time-flip`` changes only the evaluation: it scores the model that
 ``baseline`` trained in the same folder (``--save-models``) when there is one.
-After the variants, ``summary.csv``, ``summary.md``, ``iou.png`` and ``cost.png``
-are rewritten from every result file in ``--out``.
+The result files are the package's data (``unet_helpers/measured/experiments/``,
+read by ``uh.variants.measured()``): notebook 07 reads them, also in Colab,
+and ``python3 tasks.py generate`` turns them into the README's table. After
+the variants, ``iou.png`` and ``cost.png`` are drawn from every result file
+in ``--out`` (into ``benchmarks/results/experiments/`` for the package's own).
 
     .venv/bin/python benchmarks/experiments.py --list
-    .venv/bin/python benchmarks/experiments.py --minutes 3 --steps-per-epoch 20 \\
-        --package --readme                               # every variant, ~65 minutes
+    .venv/bin/python benchmarks/experiments.py --minutes 3 --steps-per-epoch 20
+                                        # every variant, ~65 minutes; then tasks.py generate
     .venv/bin/python benchmarks/experiments.py --variants loss-crossentropy border-ignored \\
         --steps 400 --pets-dir ../shared/data/oxford-iiit-pet-sample --out DIR
     .venv/bin/python benchmarks/experiments.py --profile smoke --source generated \\
@@ -63,10 +66,13 @@ import tensorflow as tf  # noqa: E402
 import unet_helpers as uh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "experiments"
-SAMPLE = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
-PACKAGE_FILE = ROOT / "unet_helpers" / "measured_experiments.py"
-VARIANTS, BY_NAME = uh.experiments.VARIANTS, uh.experiments.BY_NAME
+sys.path.insert(0, str(ROOT / "tools"))  # generate.py: the README table's columns
+DEFAULT_OUT = ROOT / "unet_helpers" / "measured" / "experiments"  # the package's data
+FIGURES = ROOT / "benchmarks" / "results" / "experiments"
+# the photos: $UNET_PETS_DIR, else the development sample beside the checkout
+SAMPLE = Path(os.environ.get(uh.data.DIR_ENV_VAR) or ROOT.parent / "shared" / "data"
+              / "oxford-iiit-pet-sample")
+VARIANTS, BY_NAME = uh.variants.VARIANTS, uh.variants.BY_NAME
 
 
 def run_one(variant, args, models: Path | None):
@@ -81,21 +87,15 @@ def run_one(variant, args, models: Path | None):
                             batch_size=profile.batch_size, mask_mode="trimap", verbose=False)
         result = json.loads((args.out / "baseline.json").read_text())
         result.update(variant=variant.name, what=variant.what, settings=variant.settings(),
-                      test=uh.experiments.score(model, test, True),
+                      test=uh.variants.score(model, test, True),
                       evaluation_only="the model that baseline trained")
         return result, model
-    result, model = uh.experiments.run_variant(
+    result, model = uh.variants.run_variant(
         variant, profile, source=args.source, pets_dir=args.pets_dir, seed=args.seed,
         minutes=None if args.steps else args.minutes, steps=args.steps,
         steps_per_epoch=args.steps_per_epoch,
         log=lambda line: print(line, flush=True))
     return result, model
-
-
-SUMMARY = [("variant", "variant"), ("what", "what changes"), ("parameters", "parameters"),
-           ("forward_gflops", "GFLOPs/image"), ("images_per_s", "img/s"), ("steps", "steps"),
-           ("epochs", "epochs"), ("iou_pet", "test pet IoU"), ("ci95", "95 % interval"),
-           ("iou_pet_border_left_out", "border left out")]
 
 
 def load_results(folder: Path) -> list[dict]:
@@ -106,26 +106,21 @@ def load_results(folder: Path) -> list[dict]:
                   key=lambda r: order[r["variant"]])
 
 
-def write_summary(folder: Path) -> list[Path]:
-    """summary.csv / summary.md and two figures from every variant's file in ``folder``."""
-    import csv
+def summary_table(results: list[dict]) -> str:
+    """The markdown table of ``results`` (what tasks.py generate puts in the README)."""
+    from generate import EXPERIMENT_COLUMNS, experiment_rows, markdown_table
 
-    results = load_results(folder)
+    return markdown_table(experiment_rows(results), EXPERIMENT_COLUMNS)
+
+
+def draw_figures(results: list[dict], folder: Path) -> list[Path]:
+    """iou.png (every variant with its interval) and cost.png (cost against accuracy)."""
     if not results:
         return []
-    rows = [{**r, "iou_pet": r["test"]["border_as_pet"]["iou_pet"],
-             "ci95": "{:.3f} to {:.3f}".format(*r["test"]["border_as_pet"]["ci95"]),
-             "iou_pet_border_left_out": r["test"]["border_left_out"]["iou_pet"]}
-            for r in results]
-    with (folder / "summary.csv").open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([key for key, _ in SUMMARY])
-        writer.writerows([[row.get(key, "") for key, _ in SUMMARY] for row in rows])
-    lines = ["| " + " | ".join(title for _, title in SUMMARY) + " |",
-             "|" + "---|" * len(SUMMARY)]
-    lines += ["| " + " | ".join(f"{row.get(key, '')}" for key, _ in SUMMARY) + " |"
-              for row in rows]
-    (folder / "summary.md").write_text("\n".join(lines) + "\n")
+    from generate import experiment_rows
+
+    rows = experiment_rows(results)
+    folder.mkdir(parents=True, exist_ok=True)
     names = [row["variant"] for row in rows]
     ious = [row["iou_pet"] for row in rows]
     bounds = np.array([row["test"]["border_as_pet"]["ci95"] for row in rows])
@@ -141,49 +136,16 @@ def write_summary(folder: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     plt.close("all")
-    return [folder / name for name in ("summary.csv", "summary.md", "iou.png", "cost.png")]
-
-
-def package_source(folder: Path) -> str:
-    """The text of unet_helpers/measured_experiments.py for the results in ``folder``."""
-    import pprint
-
-    results = load_results(folder)
-    keep = ("variant", "what", "settings", "image_size", "parameters", "forward_gflops",
-            "budget", "images_per_s", "steps", "epochs", "kept_epoch", "validation_curve",
-            "test", "data", "machine", "date", "evaluation_only")
-    slim = [{key: result[key] for key in keep if key in result} for result in results]
-    commands = sorted({result["command"] for result in results})
-    return (
-        '"""What benchmarks/experiments.py measured, shipped with the package for notebook 07.\n\n'
-        "Generated by ``benchmarks/experiments.py --package`` from\n"
-        "``benchmarks/results/experiments/``: do not edit by hand. A test checks\n"
-        "that it matches those files. Inside the package, so that notebook 07 shows\n"
-        "the measurements also when it is opened alone (e.g. in Colab).\n"
-        '"""\n\n'
-        f"COMMANDS = {pprint.pformat(commands, width=96)}\n\n"
-        f"RESULTS = {pprint.pformat(slim, width=96, compact=True, sort_dicts=False)}\n")
-
-
-README_BEGIN, README_END = "<!-- experiments:begin -->", "<!-- experiments:end -->"
-
-
-def update_readme(readme: Path, folder: Path) -> None:
-    """Put summary.md and the commands behind it between the README's experiments markers."""
-    from results import fill_readme, made_by  # this folder's results.py: one way to fill
-
-    results = sorted(load_results(folder), key=lambda r: r["command"])
-    fill_readme(readme, README_BEGIN, README_END,
-                f"{(folder / 'summary.md').read_text()}\nMade by:\n\n{made_by(results)}")
+    return [folder / "iou.png", folder / "cost.png"]
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="cpu", choices=sorted(uh.PROFILES))
+    parser.add_argument("--profile", default="cpu", choices=sorted(uh.profiles.PROFILES))
     parser.add_argument("--source", default="directory", choices=uh.data.SOURCES)
-    parser.add_argument("--pets-dir", default=os.environ.get(uh.data.DIR_ENV_VAR, str(SAMPLE)))
+    parser.add_argument("--pets-dir", default=str(SAMPLE))
     parser.add_argument("--variants", nargs="+", default=[v.name for v in VARIANTS],
                         metavar="NAME")
     parser.add_argument("--steps", type=int, help="batches to train, the same for every variant")
@@ -199,11 +161,9 @@ def main(argv=None) -> int:
                         default=ROOT / "runs" / "experiments",
                         help="save each trained model there as <variant>.keras "
                              "(default runs/experiments; 'none' saves nothing)")
-    parser.add_argument("--package", type=Path, nargs="?", const=PACKAGE_FILE, metavar="FILE",
-                        help="also write the results into the package (default "
-                             "unet_helpers/measured_experiments.py)")
-    parser.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md",
-                        help="rewrite the experiments table of this README (default README.md)")
+    parser.add_argument("--figures", type=Path, metavar="FOLDER",
+                        help="where iou.png and cost.png go (default: --out, or "
+                             "benchmarks/results/experiments for the package's results)")
     parser.add_argument("--list", action="store_true", help="list the variants and stop")
     args = parser.parse_args(argv)
     args.argv = argv
@@ -241,14 +201,13 @@ def main(argv=None) -> int:
         test = result["test"]["border_as_pet"]
         print(f"  {name}: test pet IoU {test['iou_pet']:.3f} "
               f"[{test['ci95'][0]:.3f}-{test['ci95'][1]:.3f}] -> {path}", flush=True)
-    for path in write_summary(args.out):
+    results = load_results(args.out)
+    print(summary_table(results))
+    figures = args.figures or (FIGURES if args.out.resolve() == DEFAULT_OUT else args.out)
+    for path in draw_figures(results, figures):
         print(f"wrote {path}")
-    if args.package:
-        args.package.write_text(package_source(args.out))
-        print(f"wrote {args.package}")
-    if args.readme:
-        update_readme(args.readme, args.out)
-        print(f"updated the experiments table in {args.readme}")
+    if args.out.resolve() == DEFAULT_OUT:
+        print("The package's results changed: run `python3 tasks.py generate` for the README.")
     return 0
 
 

@@ -4,8 +4,8 @@ Notebook 04 on a Colab GPU turns on mixed precision and XLA. This script runs
 the same model, loss and metrics under the same settings where a GPU is
 available but TensorFlow may not be (for example a machine with only JAX):
 the package's bottom layers (``profiles``, ``blocks``, ``model``, ``losses``,
-``metrics``, ``data.generated``) use Keras alone, so they are loaded here
-without the package's ``__init__``, which also pulls in ``tf.data``.
+``metrics``, ``data.generated``) use Keras alone, and the package loads its
+modules only when asked, so importing these brings in no ``tf.data``.
 
 For each precision policy (float32, mixed_float16, mixed_bfloat16) it checks:
 
@@ -45,11 +45,8 @@ KERAS_ONLY = ("profiles", "blocks", "model", "losses", "metrics", "data.generate
 
 
 def keras_only_layers() -> types.SimpleNamespace:
-    """Import the Keras-only modules of unet_helpers without running its ``__init__``."""
-    for name in ("unet_helpers", "unet_helpers.data"):
-        package = types.ModuleType(name)
-        package.__path__ = [str(ROOT / Path(*name.split(".")))]
-        sys.modules[name] = package
+    """The Keras-only modules of unet_helpers (the package loads nothing else for them)."""
+    sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
     modules = {name.split(".")[-1]: importlib.import_module(f"unet_helpers.{name}")
                for name in KERAS_ONLY}
     return types.SimpleNamespace(**modules)

@@ -41,7 +41,9 @@ import tensorflow as tf  # noqa: E402
 import unet_helpers as uh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
+# the photos: $UNET_PETS_DIR, else the development sample beside the checkout
+SAMPLE = Path(os.environ.get("UNET_PETS_DIR") or ROOT.parent / "shared" / "data"
+              / "oxford-iiit-pet-sample")
 
 
 def keep_aspect(model, photo: np.ndarray) -> np.ndarray:
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, help="a trained .keras model (binary head)")
     parser.add_argument("--source", default="directory", choices=uh.data.SOURCES)
-    parser.add_argument("--pets-dir", default=os.environ.get(uh.data.DIR_ENV_VAR, str(SAMPLE)))
+    parser.add_argument("--pets-dir", default=str(SAMPLE))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "resize")
     parser.add_argument("--limit", type=int, help="score only this many photos per split")
     args = parser.parse_args(argv)

@@ -6,9 +6,10 @@ budget (cosine schedule, no checkpoint picking): its steps or epochs, or its
 minutes of training (``--minutes`` sets a clock budget for any profile: the
 cosine then follows the clock, ``uh.training.TimeBudget``), then scores the final model
 on the test split, and writes ``<name>.json``, ``<name>.csv`` and
-``<name>.md`` into ``--out`` (default ``benchmarks/results``). With
-``--readme`` it also rewrites the results table of README.md from every JSON
-file in that folder.
+``<name>.md`` into ``--out`` (default ``benchmarks/results``). The README's
+results table shows every JSON file in ``benchmarks/results/`` (superseded
+ones move to ``benchmarks/results/history/``): ``python3 tasks.py generate``
+rebuilds it.
 
 Which photos are "held out": the test split, always. That is the official one
 when the source has it (tfds, a full download, generated data); a folder
@@ -20,7 +21,7 @@ interval over the scored photos.
 Examples (this machine, the real sample; in Colab, the same with --profile gpu):
 
     .venv/bin/python benchmarks/results.py --profile cpu --source directory \\
-        --pets-dir ../shared/data/oxford-iiit-pet-sample --minutes 15 --readme
+        --pets-dir ../shared/data/oxford-iiit-pet-sample --minutes 15
     .venv/bin/python benchmarks/results.py --profile smoke --source generated
 """
 
@@ -46,14 +47,9 @@ import tensorflow as tf  # noqa: E402
 import unet_helpers as uh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-README_BEGIN, README_END = "<!-- results:begin -->", "<!-- results:end -->"
-COLUMNS = [("profile", "profile"), ("data", "data"), ("held_out", "scored on"),
-           ("image_size", "size"), ("base_filters", "width"), ("budget", "budget"),
-           ("epochs", "epochs"), ("steps", "steps"),
-           ("train_minutes", "train min"), ("images_per_s", "img/s"),
-           ("iou_background", "IoU bg"), ("iou_pet", "IoU pet"),
-           ("iou_pet_ci95", "IoU pet 95 % interval"), ("mean_iou", "mean IoU"),
-           ("dice_pet", "Dice pet"), ("pixel_accuracy", "pixel acc."), ("machine", "machine")]
+sys.path.insert(0, str(ROOT / "tools"))
+from generate import RESULT_COLUMNS as COLUMNS  # noqa: E402  the README table's columns
+from generate import markdown_table as _table  # noqa: E402
 
 
 def machine() -> str:
@@ -67,7 +63,7 @@ def machine() -> str:
 def run(args) -> dict:
     profile = uh.get_profile(args.profile)
     keras.utils.set_random_seed(args.seed)
-    strategy = uh.distribution_strategy()
+    strategy = uh.training.distribution_strategy()
     common = dict(source=args.source, pets_dir=args.pets_dir, image_size=profile.image_size,
                   mask_mode="binary", batch_size=profile.batch_size, verbose=False)
     train = uh.load_pets("train", augment=profile.augment, seed=args.seed,
@@ -84,7 +80,7 @@ def run(args) -> dict:
         budget = f"cosine over {minutes:g} min of training"
     else:
         budget = f"cosine over {steps * epochs} steps"
-    with uh.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
+    with uh.training.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
         model = uh.training.profile_model(profile, None if minutes else steps * epochs,
                                           jit_compile=speedups["jit_compile"])
     clock = uh.training.TimeBudget(minutes) if minutes else None
@@ -120,11 +116,7 @@ def run(args) -> dict:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |",
-             "|" + "---|" * len(COLUMNS)]
-    for row in rows:
-        lines.append("| " + " | ".join(str(row.get(key, "")) for key, _ in COLUMNS) + " |")
-    return "\n".join(lines)
+    return _table(rows, COLUMNS)
 
 
 def write(result: dict, out: Path, name: str) -> list[Path]:
@@ -139,34 +131,11 @@ def write(result: dict, out: Path, name: str) -> list[Path]:
     return paths
 
 
-def made_by(rows: list[dict]) -> str:
-    """One line per distinct command behind ``rows``: command, machine, TensorFlow, date."""
-    lines = dict.fromkeys(f"- `{row['command']}` ({row['machine']}, TensorFlow "
-                          f"{row['tensorflow']}, {row['date']})" for row in rows)
-    return "\n".join(lines)
-
-
-def fill_readme(readme: Path, begin: str, end: str, body: str) -> None:
-    """Replace what lies between the markers ``begin`` and ``end`` of ``readme`` with ``body``."""
-    text = readme.read_text()
-    if begin not in text or end not in text:
-        raise SystemExit(f"{readme} has no {begin} ... {end} block to fill.")
-    pattern = re.escape(begin) + ".*?" + re.escape(end)
-    block = f"{begin}\n{body}\n{end}"
-    readme.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
-
-
-def update_readme(readme: Path, folder: Path) -> None:
-    rows = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
-    fill_readme(readme, README_BEGIN, README_END,
-                f"{markdown_table(rows)}\n\nMade by:\n\n{made_by(rows)}")
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="cpu", choices=sorted(uh.PROFILES))
+    parser.add_argument("--profile", default="cpu", choices=sorted(uh.profiles.PROFILES))
     parser.add_argument("--source", default="auto", choices=uh.data.SOURCES)
     parser.add_argument("--pets-dir", help="the unpacked official archives (source directory)")
     parser.add_argument("--minutes", type=float,
@@ -175,8 +144,6 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", help="file name of the results (default: profile-data)")
-    parser.add_argument("--readme", type=Path, nargs="?", const=ROOT / "README.md",
-                        help="rewrite the results table of this README (default README.md)")
     parser.add_argument("--verbose", action="store_true", help="one line per epoch")
     args = parser.parse_args(argv)
     args.argv = argv
@@ -189,9 +156,6 @@ def main(argv=None) -> int:
     for path in write(result, args.out, name):
         print(f"wrote {path}")
     print(markdown_table([result]))
-    if args.readme:
-        update_readme(args.readme, args.out)
-        print(f"updated the results table in {args.readme}")
     return 0
 
 

@@ -61,7 +61,7 @@ class EpochReport(keras.callbacks.Callback):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="cpu", choices=sorted(uh.PROFILES))
+    parser.add_argument("--profile", default="cpu", choices=sorted(uh.profiles.PROFILES))
     parser.add_argument("--source", default="directory")
     parser.add_argument("--pets-dir", default=None)
     parser.add_argument("--minutes", type=float,

@@ -11,7 +11,12 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-SAMPLE_DIR = ROOT.parent / "shared" / "data" / "oxford-iiit-pet-sample"
+# The real photo sample (300 photos in the official layout): $UNET_PETS_DIR, else the
+# development sample beside the checkout. Tests that need it skip when it is absent.
+SAMPLE_DIR = Path(os.environ.get("UNET_PETS_DIR") or ROOT.parent / "shared" / "data"
+                  / "oxford-iiit-pet-sample")
+SAMPLE_MISSING = (f"no real photo sample at {SAMPLE_DIR}: set UNET_PETS_DIR to a folder with "
+                  "images/ and annotations/ to run this test")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -19,16 +24,22 @@ def pytest_collection_modifyitems(items):
     """Under pytest-xdist, keep what belongs together in one process, in order.
 
     nbval runs a notebook cell by cell in one kernel, and notebooks 05 and 06
-    read what notebook 04 saved: all notebooks form one group. A test module
-    is a group too, so its module-scoped fixtures (a trained model) are made once.
+    read what notebook 04 saved: 04, 05 and 06 form one group, in order; every
+    other notebook is a group of its own. A test module is a group too, so its
+    module-scoped fixtures (a trained model) are made once.
     """
+    def group(item):
+        if item.path.suffix != ".ipynb":
+            return item.path.stem
+        number = item.path.name[:2]
+        return "notebooks-04-06" if number in ("04", "05", "06") else f"notebook-{number}"
+
     for item in items:
-        group = "notebooks" if item.path.suffix == ".ipynb" else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(group(item)))
     # the longest groups first, so that the two processes finish at about the same time
-    first = {"test_opened_alone": 0, "notebooks": 1}
-    items.sort(key=lambda item: first.get(
-        "notebooks" if item.path.suffix == ".ipynb" else item.path.stem, 2))
+    first = {"test_opened_alone": 0, "notebooks-04-06": 1, "test_training": 2,
+             "notebook-07": 3, "test_gpu_settings": 4}
+    items.sort(key=lambda item: (first.get(group(item), 9), item.path.name))
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,7 @@ import json
 import sys
 
 import pytest
-
-from conftest import ROOT, SAMPLE_DIR
+from conftest import ROOT, SAMPLE_DIR, SAMPLE_MISSING
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import train_pets  # noqa: E402
@@ -14,6 +13,7 @@ import train_pets  # noqa: E402
 BEFORE = "cpu-directory-oxford-iiit-pet-sample-2026-11-26-step-cosine"
 
 
+@pytest.mark.as_user
 def test_benchmark_runs_and_reports(capsys):
     assert train_pets.main(["--profile", "smoke", "--source", "generated",
                             "--minutes", "0", "--train-steps", "2"]) == 0
@@ -26,15 +26,15 @@ def test_benchmark_runs_and_reports(capsys):
     assert summary["epochs_run"] == 1, "--minutes 0 stops after the first epoch"
 
 
+@pytest.mark.as_user
 def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, capsys):
     import csv
 
+    import generate
     import results
 
-    readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- results:begin -->\nold\n<!-- results:end -->\noutro\n")
     assert results.main(["--profile", "smoke", "--source", "generated", "--out",
-                         str(tmp_path), "--readme", str(readme)]) == 0
+                         str(tmp_path)]) == 0
     row = json.loads((tmp_path / "smoke-generated.json").read_text())
     assert row["held_out"] == "test (60)" and row["epochs"] == 2 and row["image_size"] == 64
     low, high = (float(v) for v in row["iou_pet_ci95"].split(" to "))
@@ -43,13 +43,15 @@ def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, caps
         (row["iou_pet"] + row["iou_background"]) / 2, abs=1e-3)
     with (tmp_path / "smoke-generated.csv").open() as handle:
         assert next(csv.DictReader(handle))["iou_pet"] == str(row["iou_pet"])
-    table = readme.read_text()
+    text = "intro\n<!-- results:begin -->\nold\n<!-- results:end -->\noutro\n"
+    table = generate.fill_block(text, "results", generate.results_block(tmp_path))
     assert "old" not in table and table.startswith("intro") and table.endswith("outro\n")
     assert "| smoke | generated | test (60) | 64 | 8 | cosine over 8 steps | 2 | 8 |" in table
     assert row["steps"] == 8 and row["budget"] == "cosine over 8 steps"
     assert "benchmarks/results.py --profile smoke" in table
 
 
+@pytest.mark.as_user
 def test_results_script_needs_a_folder_for_directory(capsys):
     import results
 
@@ -58,6 +60,7 @@ def test_results_script_needs_a_folder_for_directory(capsys):
     assert "needs --pets-dir" in capsys.readouterr().err
 
 
+@pytest.mark.as_user
 def test_gpu_check_runs_the_keras_only_layers_under_each_policy(tmp_path):
     """benchmarks/gpu_check.py at smoke sizes, on this CPU with the TensorFlow backend.
 
@@ -74,10 +77,12 @@ def test_gpu_check_runs_the_keras_only_layers_under_each_policy(tmp_path):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     report = json.loads(out.read_text())
     assert report["backend"] == "tensorflow"
-    # only the Keras-only layers were loaded: no tf.data, no training helpers
+    # only the Keras-only layers were loaded (the data package's sources need no
+    # TensorFlow): no tf.data pipeline, no training helpers, without any stub
     assert report["package_modules_loaded"] == sorted([
-        "unet_helpers", "unet_helpers.blocks", "unet_helpers.data",
-        "unet_helpers.data.generated", "unet_helpers.losses", "unet_helpers.metrics",
+        "unet_helpers", "unet_helpers.blocks", "unet_helpers.data", "unet_helpers.data.common",
+        "unet_helpers.data.directory", "unet_helpers.data.generated", "unet_helpers.data.images",
+        "unet_helpers.data.tfds_source", "unet_helpers.losses", "unet_helpers.metrics",
         "unet_helpers.model", "unet_helpers.profiles"])
     float32, mixed = report["runs"]
     assert float32["conv_compute_dtypes"] == ["float32"]
@@ -109,7 +114,7 @@ def test_the_gpu_figures_quoted_match_the_results_files():
 
 
 
-@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the real Oxford-IIIT Pet sample is absent")
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason=SAMPLE_MISSING)
 def test_real_sample_figures_in_the_package_are_measured_ones():
     """unet_helpers/data/measured.py (shown by notebooks 03 and 04) matches the photos."""
     import data_stats
@@ -117,7 +122,7 @@ def test_real_sample_figures_in_the_package_are_measured_ones():
     assert data_stats.main(["--pets-dir", str(SAMPLE_DIR), "--check"]) == 0
 
 
-@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the real Oxford-IIIT Pet sample is absent")
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason=SAMPLE_MISSING)
 def test_readme_states_the_samples_three_way_split():
     from unet_helpers.data import scan_directory
 
@@ -150,6 +155,7 @@ def test_the_resize_policy_figures_quoted_match_the_results_file():
             f"{test['at_own_resolution']['iou_pet']:.3f} at each photo's own") in readme
 
 
+@pytest.mark.as_user
 def test_experiments_and_resize_policy_scripts_run_and_resume(tmp_path, capsys):
     """benchmarks/experiments.py and resize_policy.py at smoke sizes: the code paths work."""
     import experiments
@@ -174,8 +180,8 @@ def test_experiments_and_resize_policy_scripts_run_and_resume(tmp_path, capsys):
     assert flipped["evaluation_only"] and flipped["steps"] == baseline["steps"]
     assert flipped["validation_curve"] == baseline["validation_curve"], "the same training"
     assert not (models / "test-time-flip.keras").exists()
-    summary = (out / "summary.md").read_text()
-    assert summary.count("\n") == 2 + 3 and "| border-ignored |" in summary
+    summary = experiments.summary_table(experiments.load_results(out))
+    assert summary.count("\n") == 1 + 3 and "| border-ignored |" in summary
     assert (out / "iou.png").stat().st_size > 0 and (out / "cost.png").stat().st_size > 0
     capsys.readouterr()
     assert experiments.main(common + ["--variants", "border-ignored"]) == 0
@@ -227,14 +233,16 @@ def test_the_border_figures_quoted_match_the_results_files():
 def test_the_schedule_figures_quoted_match_the_results_files():
     """Notebook 04 (section 10) and the README quote the profile's before/after runs."""
     folder = ROOT / "benchmarks" / "results"
-    before = json.loads((folder / f"{BEFORE}.json").read_text())
+    before = json.loads((folder / "history" / f"{BEFORE}.json").read_text())
     after = json.loads((folder / "cpu-directory-oxford-iiit-pet-sample.json").read_text())
     assert before["budget"].startswith("cosine over 2002 steps, cut")
     assert after["budget"] == "cosine over 15 min of training"
     assert before["held_out"] == after["held_out"] == "test (48)"
     assert before["steps"] < 2002, "the clock cut the step cosine"
     notebook = (ROOT / "notebooks" / "04_training.ipynb").read_text()
-    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    # the profile now is quoted in the README, the former step budget in docs/history.md
+    readme = "\n".join((ROOT / name).read_text() for name in ("README.md", "docs/history.md")
+                       ).replace("\n", " ")
     for row in (before, after):
         quoted = f"{row['iou_pet']:.3f} (95 % interval {row['iou_pet_ci95']})"
         assert quoted in notebook and quoted in readme, quoted
@@ -242,7 +250,7 @@ def test_the_schedule_figures_quoted_match_the_results_files():
     # the paired comparison of the schedules that section 10 quotes from notebook 07's results
     import unet_helpers as uh
 
-    rows = uh.experiments.compare(uh.measured_experiments.RESULTS)
+    rows = uh.variants.compare(uh.variants.measured())
     constant = next(row for row in rows if row["variant"] == "constant-rate")
     low, high = constant["ci95"]
     assert constant["verdict"] == "worse" and high < 0

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import SAMPLE_DIR
+from conftest import SAMPLE_DIR, SAMPLE_MISSING
 from PIL import Image
 
 import unet_helpers as uh
@@ -165,7 +165,7 @@ def test_odd_files_are_converted_or_skipped_with_one_warning(odd_pets_dir):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = scan_directory(odd_pets_dir, "test")
-    ours = [w for w in caught if issubclass(w.category, uh.PetDataWarning)]
+    ours = [w for w in caught if issubclass(w.category, uh.data.PetDataWarning)]
     assert len(ours) == 1, "one warning naming every skipped file"
     message = str(ours[0].message)
     lines = message.splitlines()
@@ -185,7 +185,7 @@ def test_odd_files_are_converted_or_skipped_with_one_warning(odd_pets_dir):
 
 
 def test_odd_directory_still_gives_a_complete_pipeline(odd_pets_dir):
-    with pytest.warns(uh.PetDataWarning):
+    with pytest.warns(uh.data.PetDataWarning):
         dataset = uh.load_pets("test", source="directory", pets_dir=odd_pets_dir,
                                image_size=32, mask_mode="trimap", verbose=False)
     images, masks = collect(dataset)
@@ -194,10 +194,10 @@ def test_odd_directory_still_gives_a_complete_pipeline(odd_pets_dir):
 
 
 def test_missing_folder_and_missing_list_are_explained(tmp_path, odd_pets_dir):
-    with pytest.raises(uh.PetDataUnavailable, match="no images/ folder"):
+    with pytest.raises(uh.data.PetDataUnavailable, match="no images/ folder"):
         uh.load_pets("train", source="directory", pets_dir=tmp_path / "nowhere", verbose=False)
     (odd_pets_dir / "annotations" / "trainval.txt").unlink()
-    with pytest.raises(uh.PetDataUnavailable, match="trainval.txt is missing.*Unpack"):
+    with pytest.raises(uh.data.PetDataUnavailable, match="trainval.txt is missing.*Unpack"):
         uh.load_pets("train", source="directory", pets_dir=odd_pets_dir, verbose=False)
 
 
@@ -212,7 +212,7 @@ def test_validation_is_carved_deterministically():
 
 # the real sample in ../shared -------------------------------------------------------
 
-@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason="the real Oxford-IIIT Pet sample is absent")
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason=SAMPLE_MISSING)
 def test_real_sample_splits_three_ways_without_overlap():
     parts = {split: scan_directory(SAMPLE_DIR, split) for split in ("train", "validation", "test")}
     names = {split: {p[0] for p in part.pairs} for split, part in parts.items()}
@@ -234,7 +234,7 @@ def test_real_sample_splits_three_ways_without_overlap():
 def test_tfds_offline_fails_fast_with_advice(tmp_path, monkeypatch):
     monkeypatch.setattr(tfds_source, "network_available", lambda *a, **k: False)
     started = time.perf_counter()
-    with pytest.raises(uh.PetDataUnavailable) as info:
+    with pytest.raises(uh.data.PetDataUnavailable) as info:
         uh.load_pets("train", source="tfds", data_dir=tmp_path / "tfds", verbose=False)
     assert time.perf_counter() - started < 60, "must not retry for minutes"
     message = str(info.value)
@@ -246,11 +246,11 @@ def test_auto_falls_back_to_directory_then_generated(tmp_path, monkeypatch, odd_
     monkeypatch.setattr(uh.data, "network_available", lambda *a, **k: False)
     monkeypatch.delenv("UNET_PETS_DIR", raising=False)
     monkeypatch.setenv("UNET_DATA_DIR", str(tmp_path / "data"))
-    with pytest.warns(uh.PetDataWarning, match="synthetic pets"):
-        assert uh.resolve_source("auto") == "generated"
+    with pytest.warns(uh.data.PetDataWarning, match="synthetic pets"):
+        assert uh.data.resolve_source("auto") == "generated"
     monkeypatch.setenv("UNET_PETS_DIR", str(odd_pets_dir))
-    with pytest.warns(uh.PetDataWarning, match="unpacked archives"):
-        assert uh.resolve_source("auto") == "directory"
+    with pytest.warns(uh.data.PetDataWarning, match="unpacked archives"):
+        assert uh.data.resolve_source("auto") == "directory"
 
 
 def test_auto_falls_back_when_tfds_fails_after_all(tmp_path, monkeypatch):
@@ -259,14 +259,14 @@ def test_auto_falls_back_when_tfds_fails_after_all(tmp_path, monkeypatch):
     monkeypatch.setenv("UNET_DATA_DIR", str(tmp_path / "data"))
 
     def broken_download(*args, **kwargs):
-        raise uh.PetDataUnavailable("tensorflow-datasets could not download Oxford-IIIT Pet: "
+        raise uh.data.PetDataUnavailable("tensorflow-datasets could not download Oxford-IIIT Pet: "
                                     "ConnectionError. To get the data another way: ...")
 
     monkeypatch.setattr(uh.data, "tfds_examples", broken_download)
-    with pytest.warns(uh.PetDataWarning, match="could not download"):
+    with pytest.warns(uh.data.PetDataWarning, match="could not download"):
         dataset = uh.load_pets("validation", image_size=32, limit=2, verbose=False)
     assert len(collect(dataset)[0]) == 2
-    with pytest.raises(uh.PetDataUnavailable):  # asked for tfds explicitly: no fallback
+    with pytest.raises(uh.data.PetDataUnavailable):  # asked for tfds explicitly: no fallback
         uh.load_pets("validation", source="tfds", verbose=False)
 
 

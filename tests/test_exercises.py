@@ -12,15 +12,15 @@ import re
 import sys
 import textwrap
 
+import exercises
+import nbcells
 import nbformat
+import nbtools
 import pytest
 from conftest import ROOT
 from exercise_cases import EQUIVALENTS as RIGHT_ANSWERS
 from exercise_cases import MISTAKES as PLANTED
 
-import exercises
-import nbcells
-import nbtools
 import unet_helpers.blocks
 
 FOUND = exercises.all_exercises()
@@ -248,7 +248,9 @@ def test_grading_without_nbgrader(tmp_path):
 def test_teaching_guide_reports_the_current_proof():
     guide = (ROOT / "docs" / "teaching.md").read_text()
     planted = sum(len(m) for m in PLANTED.values())
-    assert f"planted mistakes caught: {planted} / {planted}" in guide
+    # the guide's block is written by tools/generate.py; that each planted mistake is
+    # caught, test_planted_mistake_is_caught_with_a_pointed_message proves
+    assert f"every planted mistake ({planted} in all: each must be caught" in guide
     for grade_id, mistakes in PLANTED.items():
         assert f"| `{grade_id}` | {len(mistakes)} |" in guide
 
@@ -323,8 +325,14 @@ ODD_ANSWERS = {
 }
 
 
+# the fast tier feeds every check None and an error; the full tier also a string and a dict
+ODD_IN_THE_FULL_TIER = ("a string", "a dict")
+
+
 @pytest.mark.parametrize("grade_id", sorted(FOUND))
-@pytest.mark.parametrize("odd", sorted(ODD_ANSWERS))
+@pytest.mark.parametrize("odd", [
+    pytest.param(odd, marks=[pytest.mark.exhaustive] if odd in ODD_IN_THE_FULL_TIER else [])
+    for odd in sorted(ODD_ANSWERS)])
 def test_an_odd_return_value_or_an_error_gets_a_message_not_a_crash(grade_id, odd):
     """Whatever an answer returns or raises, the check fails with words, never a bare error."""
     answer, check = FOUND[grade_id]

@@ -1,4 +1,4 @@
-"""uh.experiments and uh.measured_experiments: paired comparisons, and results as measured."""
+"""uh.variants and uh.measured: paired comparisons, and results as measured."""
 
 import json
 import sys
@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 import unet_helpers as uh
-from unet_helpers import experiments
+from unet_helpers import variants
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -22,9 +22,9 @@ def _result(name, overlaps):
 
 
 def test_verdicts_read_the_interval_of_a_difference():
-    assert experiments.verdict(0.01, 0.05) == "better"
-    assert experiments.verdict(-0.05, -0.01) == "worse"
-    assert experiments.verdict(-0.01, 0.05) == "no measured difference"
+    assert variants.verdict(0.01, 0.05) == "better"
+    assert variants.verdict(-0.05, -0.01) == "worse"
+    assert variants.verdict(-0.01, 0.05) == "no measured difference"
 
 
 def test_compare_pairs_each_variant_with_the_reference_photo_by_photo():
@@ -33,7 +33,7 @@ def test_compare_pairs_each_variant_with_the_reference_photo_by_photo():
     base = np.stack([(unions * 0.6).astype(int), unions], -1)
     better = np.stack([(unions * 0.7).astype(int), unions], -1)  # every photo gains
     noisy = np.stack([(unions * rng.uniform(0.4, 0.8, 60)).astype(int), unions], -1)
-    rows = experiments.compare([_result("baseline", base), _result("better", better),
+    rows = variants.compare([_result("baseline", base), _result("better", better),
                                 _result("noisy", noisy)])
     by_name = {row["variant"]: row for row in rows}
     assert set(by_name) == {"better", "noisy"}, "the reference is not compared with itself"
@@ -42,12 +42,12 @@ def test_compare_pairs_each_variant_with_the_reference_photo_by_photo():
     assert by_name["noisy"]["verdict"] == "no measured difference"
     assert by_name["noisy"]["ci95"][0] < 0 < by_name["noisy"]["ci95"][1]
     with pytest.raises(ValueError, match="No result for the reference 'nothing'"):
-        experiments.compare([_result("baseline", base)], reference="nothing")
+        variants.compare([_result("baseline", base)], reference="nothing")
 
 
 def test_every_variant_changes_one_setting_of_the_baseline():
-    base = experiments.BY_NAME["baseline"].settings()
-    for variant in experiments.VARIANTS[1:]:
+    base = variants.BY_NAME["baseline"].settings()
+    for variant in variants.VARIANTS[1:]:
         changed = {k for k, v in variant.settings().items() if v != base[k]}
         if variant.name == "border-ignored":  # compared with loss-crossentropy, not baseline
             assert changed == {"loss", "border"}
@@ -58,9 +58,9 @@ def test_every_variant_changes_one_setting_of_the_baseline():
 def test_run_variant_wants_one_budget():
     profile = uh.get_profile("smoke")
     with pytest.raises(ValueError, match="steps=... or as minutes="):
-        experiments.run_variant(experiments.VARIANTS[0], profile, source="generated")
+        variants.run_variant(variants.VARIANTS[0], profile, source="generated")
     with pytest.raises(ValueError, match="one of the two"):
-        experiments.run_variant(experiments.VARIANTS[0], profile, source="generated", steps=2,
+        variants.run_variant(variants.VARIANTS[0], profile, source="generated", steps=2,
                                 minutes=1)
 
 
@@ -68,7 +68,7 @@ def test_run_variant_with_minutes_follows_the_clock():
     """The budget of the committed results: minutes of training, the cosine on the clock."""
     profile = uh.get_profile("smoke")
     lines = []
-    result, model = experiments.run_variant(experiments.BY_NAME["depth-3"], profile,
+    result, model = variants.run_variant(variants.BY_NAME["depth-3"], profile,
                                             source="generated", minutes=0.1,
                                             steps_per_epoch=3, log=lines.append)
     assert result["budget"] == "0.1 min" and result["planned_steps"] is None
@@ -82,23 +82,23 @@ def test_run_variant_with_minutes_follows_the_clock():
 
 
 def test_the_shipped_results_are_the_measured_files():
-    """unet_helpers/measured_experiments.py is what benchmarks/experiments.py --package writes."""
+    """The package's results are the files benchmarks/experiments.py writes, in one place."""
     import experiments as script
 
-    folder = ROOT / "benchmarks" / "results" / "experiments"
-    shipped = (ROOT / "unet_helpers" / "measured_experiments.py").read_text()
-    assert shipped == script.package_source(folder)
-    names = [r["variant"] for r in uh.measured_experiments.RESULTS]
-    assert names == [v.name for v in experiments.VARIANTS], "every variant, in order"
-    for result in uh.measured_experiments.RESULTS:
+    assert script.DEFAULT_OUT == ROOT / "unet_helpers" / "measured" / "experiments"
+    assert script.load_results(script.DEFAULT_OUT) == uh.variants.measured()
+    names = [r["variant"] for r in uh.variants.measured()]
+    assert names == [v.name for v in variants.VARIANTS], "every variant, in order"
+    assert uh.measured.experiment_commands() == sorted({r["command"] for r in uh.variants.measured()})
+    for result in uh.variants.measured():
         for scoring in ("border_as_pet", "border_left_out"):
             score = result["test"][scoring]
             low, high = score["ci95"]
             assert 0 <= low <= score["iou_pet"] <= high <= 1
             assert len(score["overlaps"]) == result["test"]["photos"]
-    budgets = {r["budget"] for r in uh.measured_experiments.RESULTS}
+    budgets = {r["budget"] for r in uh.variants.measured()}
     assert len(budgets) == 1, "one budget for every variant"
-    rows = json.loads(json.dumps(uh.experiments.compare(uh.measured_experiments.RESULTS)))
+    rows = json.loads(json.dumps(uh.variants.compare(uh.variants.measured())))
     assert len(rows) == len(names) - 1
 
 
@@ -121,7 +121,7 @@ def test_every_figure_quoted_in_notebook_07_comes_from_the_results():
 
     import nbformat
 
-    results = uh.measured_experiments.RESULTS
+    results = uh.variants.measured()
     known = set()
     for scoring in ("border_as_pet", "border_left_out"):
         for result in results:
@@ -129,7 +129,7 @@ def test_every_figure_quoted_in_notebook_07_comes_from_the_results():
             known |= {f"{score['iou_pet']:.3f}", *(f"{v:.3f}" for v in score["ci95"])}
             low, high = score["ci95"]
             known.add(f"{(high - low) / 2:.3f}")  # an interval's half width, "about ±0.04"
-        for row in uh.experiments.compare(results, scoring=scoring):
+        for row in uh.variants.compare(results, scoring=scoring):
             known |= {f"{abs(row['difference']):.3f}", *(f"{abs(v):.3f}" for v in row["ci95"])}
     for result in results:
         known.add(f"{result['forward_gflops']:.2f}")
@@ -145,7 +145,11 @@ def test_every_figure_quoted_in_notebook_07_comes_from_the_results():
 
 
 def test_the_readme_shows_the_measured_table():
-    summary = (ROOT / "benchmarks" / "results" / "experiments" / "summary.md").read_text()
+    """The README's experiments block is the shipped results, as tools/generate.py writes it."""
+    import generate
+
     readme = (ROOT / "README.md").read_text()
     block = readme.split("<!-- experiments:begin -->")[1].split("<!-- experiments:end -->")[0]
-    assert summary in block and "benchmarks/experiments.py --minutes" in block
+    table = generate.experiments_block()
+    assert table.strip() == block.strip() and "benchmarks/experiments.py --minutes" in block
+    assert table.count("\n|") == 1 + len(variants.VARIANTS), "a row for every variant"

@@ -16,6 +16,8 @@ import tensorflow as tf
 import unet_helpers as uh
 from unet_helpers import evaluation, export, training
 
+pytestmark = pytest.mark.as_user  # the full tier: a GPU run's settings, recreated on the CPU
+
 SIZE = 32
 
 
@@ -45,7 +47,7 @@ def pixel_classifier(mask_mode):
 def build_and_compile(setting, mask_mode, loss, build=pixel_classifier):
     strategy = (tf.distribute.MirroredStrategy(["/cpu:0"]) if setting == "mirrored"
                 else tf.distribute.get_strategy())
-    with uh.use_gpu_speedups(setting != "xla", strategy=strategy) as speedups, \
+    with uh.training.use_gpu_speedups(setting != "xla", strategy=strategy) as speedups, \
             strategy.scope():
         model = build(mask_mode)
         uh.compile_model(model, mask_mode=mask_mode, loss=loss, learning_rate=1e-2,
@@ -88,30 +90,30 @@ def test_losses_and_metrics_train_and_agree_with_numpy(setting, mask_mode, loss,
 
 def test_the_environment_switch_gives_a_gpu_runs_settings(monkeypatch):
     monkeypatch.setenv(training.GPU_SETTINGS_ENV_VAR, "1")
-    with uh.use_gpu_speedups() as speedups:
+    with uh.training.use_gpu_speedups() as speedups:
         assert speedups == {"mixed_precision": True, "jit_compile": True}
         assert keras.mixed_precision.global_policy().name == "mixed_float16"
         inside = uh.build_unet((SIZE, SIZE, 3), base_filters=4, depth=2)
     outside = uh.build_unet((SIZE, SIZE, 3), base_filters=4, depth=2)
     assert inside.layers[1].dtype_policy.name == "mixed_float16"
     assert outside.layers[1].dtype_policy.name == "float32"
-    assert uh.distribution_strategy() is tf.distribute.get_strategy()
+    assert uh.training.distribution_strategy() is tf.distribute.get_strategy()
 
     monkeypatch.setenv(training.GPU_SETTINGS_ENV_VAR, "mirrored")
-    strategy = uh.distribution_strategy()
+    strategy = uh.training.distribution_strategy()
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
     assert strategy.num_replicas_in_sync == 1
-    with uh.use_gpu_speedups(strategy=strategy) as speedups:
+    with uh.training.use_gpu_speedups(strategy=strategy) as speedups:
         assert speedups == {"mixed_precision": True, "jit_compile": False}
 
     monkeypatch.setenv(training.GPU_SETTINGS_ENV_VAR, "yes please")
     with pytest.raises(ValueError, match="Unknown UNET_GPU_SETTINGS='yes please'"):
-        uh.distribution_strategy()
+        uh.training.distribution_strategy()
 
 
 def test_policy_is_restored_even_when_building_fails():
     with pytest.raises(ValueError, match="divisible"):
-        with uh.use_gpu_speedups(True):
+        with uh.training.use_gpu_speedups(True):
             uh.build_unet((30, 30, 3), depth=2)
     assert keras.mixed_precision.global_policy().name == "float32"
 

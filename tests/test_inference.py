@@ -67,10 +67,10 @@ def test_paths_pil_images_and_float_arrays_give_the_same_mask(unet, photo, tmp_p
 
 def test_grey_and_rgba_photos_are_converted():
     grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
-    np.testing.assert_array_equal(uh.read_photo(grey), np.dstack([grey] * 3))
+    np.testing.assert_array_equal(uh.data.images.read_photo(grey), np.dstack([grey] * 3))
     rgba = np.zeros((2, 2, 4), np.uint8)
     rgba[0, 0] = [10, 20, 30, 255]  # opaque; the rest transparent becomes white
-    rgb = uh.read_photo(rgba)
+    rgb = uh.data.images.read_photo(rgba)
     assert rgb.shape == (2, 2, 3)
     assert rgb[0, 0].tolist() == [10, 20, 30] and rgb[1, 1].tolist() == [255, 255, 255]
 
@@ -137,7 +137,7 @@ def test_folder_in_batches_skips_odd_files_with_one_warning(unet, tmp_path):
     Image.new("RGB", (4, 4)).save(tmp_path / "tiny.png")
     (tmp_path / "notes.txt").write_text("ignored: not a photo suffix")
     with pytest.warns(inference.SkippedFileWarning) as caught:
-        masks = uh.predict_folder(unet, tmp_path, batch_size=2, save_to=tmp_path / "masks")
+        masks = uh.inference.predict_folder(unet, tmp_path, batch_size=2, save_to=tmp_path / "masks")
     assert len(caught) == 1
     message = str(caught[0].message)
     assert "Skipped 2 file(s)" in message and "empty.jpg" in message and "tiny.png" in message
@@ -150,10 +150,10 @@ def test_folder_in_batches_skips_odd_files_with_one_warning(unet, tmp_path):
 
 def test_folder_errors(unet, tmp_path):
     with pytest.raises(FileNotFoundError, match="No folder at"):
-        uh.predict_folder(unet, tmp_path / "nowhere")
+        uh.inference.predict_folder(unet, tmp_path / "nowhere")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert uh.predict_folder(unet, tmp_path) == {}
+        assert uh.inference.predict_folder(unet, tmp_path) == {}
 
 
 def test_prediction_resizes_a_photo_exactly_as_training_does(unet, photo):
@@ -198,7 +198,7 @@ def test_folder_keeps_masks_of_photos_with_the_same_stem_apart(unet, tmp_path):
     Image.fromarray(rng.integers(0, 256, (30, 30, 3), np.uint8)).save(tmp_path / "a.png")
     (tmp_path / "odd.jpg").mkdir()  # a folder with a photo's name is skipped, not fatal
     with pytest.warns(inference.SkippedFileWarning, match="odd.jpg"):
-        masks = uh.predict_folder(unet, tmp_path, save_to=tmp_path / "masks")
+        masks = uh.inference.predict_folder(unet, tmp_path, save_to=tmp_path / "masks")
     assert len(masks) == 2
     assert sorted(p.name for p in (tmp_path / "masks").iterdir()) == ["a.jpg.png", "a.png.png"]
 
@@ -209,4 +209,4 @@ def test_a_bad_scale_to_for_a_folder_is_said_once_not_blamed_on_the_files(unet, 
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no "skipped file" warning
             with pytest.raises(ValueError, match=message):
-                uh.predict_folder(unet, tmp_path, scale_to=scale_to)
+                uh.inference.predict_folder(unet, tmp_path, scale_to=scale_to)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import unet_helpers as uh
-from unet_helpers import build_unet, check_input_size, nearest_valid_sizes
+from unet_helpers.model import build_unet, check_input_size, nearest_valid_sizes
 
 
 def conv(c_in, c_out, kernel=3):

@@ -3,9 +3,8 @@
 import re
 
 import nbformat
-from conftest import ROOT
-
 import nbtools
+from conftest import ROOT
 
 PATHS = nbtools.notebook_paths()
 LINK = re.compile(r"\]\(([^)#]+\.ipynb)\)")

@@ -14,6 +14,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.as_user  # the full tier: the real nbgrader, as a course runs it
+
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 NOTEBOOK = "01_building_blocks.ipynb"
 

@@ -6,24 +6,29 @@ import sys
 import tarfile
 import zipfile
 
+import nbtools
+import pytest
 from conftest import ROOT
 
-import nbtools
 import unet_helpers as uh
 
 MODULES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "unet_helpers").rglob("*.py"))
+DATA = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "unet_helpers").rglob("*.json"))
 
 
+@pytest.mark.as_user
 def test_wheel_and_sdist_hold_every_module(built_package):
     wheel, sdist = built_package
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
     assert [m for m in MODULES if m not in in_wheel] == []
+    assert DATA and [d for d in DATA if d not in in_wheel] == [], "the measured results ship"
     top = sdist.name[: -len(".tar.gz")]
     in_sdist = {name.removeprefix(f"{top}/") for name in tarfile.open(sdist).getnames()}
     assert [m for m in MODULES if m not in in_sdist] == []
     assert "unet_helpers/data/__init__.py" in in_wheel  # the subpackage the old wheel lacked
 
 
+@pytest.mark.as_user
 def test_wheel_declares_what_the_package_needs(built_package):
     wheel, _ = built_package
     archive = zipfile.ZipFile(wheel)
@@ -37,6 +42,7 @@ def test_wheel_declares_what_the_package_needs(built_package):
     assert f"Version: {uh.__version__}" in metadata
 
 
+@pytest.mark.as_user
 def test_every_module_imports_from_the_installed_wheel(built_package, tmp_path):
     wheel, _ = built_package
     target = tmp_path / "site"
@@ -51,6 +57,8 @@ def test_every_module_imports_from_the_installed_wheel(built_package, tmp_path):
         names = [m.name for m in pkgutil.walk_packages(unet_helpers.__path__, "unet_helpers.")]
         for name in names:
             importlib.import_module(name)
+        import unet_helpers.measured as measured  # its data files, read from the wheel
+        assert measured.experiments() and measured.real_sample()["photos"] > 0
         print(len(names) + 1)
     """
     env = {**os.environ, "PYTHONPATH": str(target), "TF_CPP_MIN_LOG_LEVEL": "3"}

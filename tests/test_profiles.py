@@ -2,7 +2,8 @@
 
 import pytest
 
-from unet_helpers import PROFILES, get_profile, profiles
+from unet_helpers import get_profile, profiles
+from unet_helpers.profiles import PROFILES
 
 
 def test_env_var_chooses_the_profile(monkeypatch):

@@ -3,7 +3,6 @@
 import json
 
 import nbformat
-
 import run_notebooks
 
 
@@ -26,7 +25,10 @@ def test_runner_executes_a_notebook_and_saves_its_figures(tmp_path, monkeypatch)
     assert code[1].outputs[0]["text"] == "done\n"
     assert len(list((tmp_path / "out" / "figures").glob("01_figure_cell*.png"))) == 1
     timings = json.loads((tmp_path / "out" / "timings.json").read_text())
-    assert list(timings) == ["01_figure.ipynb"] and timings["01_figure.ipynb"] > 0
+    seconds = timings["seconds"]
+    assert list(seconds) == ["01_figure.ipynb"] and seconds["01_figure.ipynb"] > 0
+    assert timings["profile"] == "smoke" and timings["data"] == "generated data"
+    assert timings["command"] == "python3 tasks.py run --profile smoke"
 
 
 def test_runner_reports_a_failing_cell(tmp_path, monkeypatch, capsys):

@@ -251,9 +251,9 @@ def test_auto_chooses_the_prepared_tfds_data(prepared, monkeypatch):
     _, data_dir, _ = prepared
     monkeypatch.delenv("UNET_PETS_DIR", raising=False)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", uh.PetDataWarning)  # no fallback
-        assert uh.resolve_source("auto", data_dir=data_dir) == "tfds"
-        assert uh.resolve_source("auto", data_dir=data_dir, download=False) == "tfds"
+        warnings.simplefilter("error", uh.data.PetDataWarning)  # no fallback
+        assert uh.data.resolve_source("auto", data_dir=data_dir) == "tfds"
+        assert uh.data.resolve_source("auto", data_dir=data_dir, download=False) == "tfds"
         images, _ = load(data_dir, "validation", "binary", source="auto")
     assert photo_names(images) == expected_split("validation")
 

@@ -112,7 +112,7 @@ def test_pixel_weights_follow_the_labels():
 def test_strategy_and_speedups_on_cpu(monkeypatch):
     monkeypatch.delenv(training.GPU_SETTINGS_ENV_VAR, raising=False)
     assert training.distribution_strategy().num_replicas_in_sync == 1
-    with uh.use_gpu_speedups() as speedups:
+    with uh.training.use_gpu_speedups() as speedups:
         assert speedups == {"mixed_precision": False, "jit_compile": False}
         assert keras.mixed_precision.global_policy().name == "float32"
 
@@ -143,7 +143,7 @@ def test_preview_draws_three_class_predictions(data, tmp_path):
     model = uh.build_unet((32, 32, 3), num_classes=3, base_filters=4, depth=2)
     images = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32")
     masks = np.zeros((2, 32, 32, 1), "uint8")
-    preview = uh.lessons.PredictionPreview(images, masks, every=1, folder=tmp_path)
+    preview = uh.preview.PredictionPreview(images, masks, every=1, folder=tmp_path)
     preview.set_model(model)
     preview.on_epoch_end(0)
     assert (tmp_path / "preview_epoch001.png").stat().st_size > 1000
@@ -154,7 +154,7 @@ def test_preview_with_a_time_budget_follows_its_quarters(data, tmp_path):
     images, masks = next(iter(val))
     model = small_model(profile)
     budget = training.TimeBudget(1)
-    preview = uh.lessons.PredictionPreview(images[:2], masks[:2], every=1000, folder=tmp_path,
+    preview = uh.preview.PredictionPreview(images[:2], masks[:2], every=1000, folder=tmp_path,
                                            budget=budget)
     preview.set_model(model)
     for epoch, spent in enumerate([5, 14, 16, 17, 29, 44, 60]):  # seconds of 60 after each
@@ -270,14 +270,14 @@ def test_make_callbacks_keeps_the_clock_only_for_a_resumed_run(tmp_path):
 
 def test_best_or_quick_model_trains_a_stand_in_then_loads_the_checkpoint(tmp_path, capsys):
     profile = uh.get_profile("smoke")
-    model = uh.lessons.best_or_quick_model(tmp_path, profile, "generated")
+    model = uh.trained.best_or_quick_model(tmp_path, profile, "generated")
     said = capsys.readouterr().out
     assert "No checkpoint best.keras" in said and "quick stand-in" in said
     assert model.input_shape == (None, profile.image_size, profile.image_size, 3)
     planned = profile.steps_per_epoch * profile.epochs
     assert int(model.optimizer.iterations) == planned, "the profile's whole (small) budget"
     model.save(tmp_path / "best.keras")
-    loaded = uh.lessons.best_or_quick_model(tmp_path, profile, "generated")
+    loaded = uh.trained.best_or_quick_model(tmp_path, profile, "generated")
     assert "Loaded the best model" in capsys.readouterr().out
     for mine, theirs in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(mine, theirs)

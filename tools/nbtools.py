@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Keep the notebooks consistent: shared cells, stored outputs, contents table.
+"""Keep the notebooks consistent: shared cells, stored outputs, contents, workbooks.
 
-    python tools/nbtools.py sync           # rewrite the marked shared cells + README contents
-    python tools/nbtools.py sync --check   # exit 1 if anything would change (used by the tests)
+    python3 tasks.py generate              # runs `sync` and fills every generated text block
+    python tools/nbtools.py sync           # only the notebooks: shared cells, contents, workbooks
+    python tools/nbtools.py sync --check   # exit 1 if anything would change
     python tools/nbtools.py store          # execute (smoke profile), keep only checked outputs
     python tools/nbtools.py strip          # drop every output except the checked ones
 
@@ -15,8 +16,9 @@ the templates below, so they are never copied by hand:
 * ``<!-- nb:nav -->``    previous / contents / next links (markdown, the last cell),
 * ``## Exercises``       the introduction to a notebook's exercises (markdown).
 
-The contents notebook ``notebooks/00_contents.ipynb`` and the README's
-contents table are generated from the notebooks' first headings.
+The contents notebook ``notebooks/00_contents.ipynb`` (and, through
+``tools/generate.py``, the README's contents table) come from the notebooks'
+first headings.
 
 ``sync`` also writes the **workbooks** (``workbooks/``, committed): the
 notebooks as a learner works through them, each answer cell empty and a model
@@ -44,7 +46,6 @@ from nbcells import BADGE_MARK, EXERCISES_MARK, render, workbook_notebook  # noq
 
 NOTEBOOKS = ROOT / "notebooks"
 WORKBOOKS = ROOT / "workbooks"  # generated from NOTEBOOKS: what learners and the badges open
-README = ROOT / "README.md"
 
 # The one place that names the repository and the release that Colab installs.
 REPOSITORY = "unet-tutorials/unet-collection"
@@ -60,13 +61,14 @@ DEVICE_MARK = "# nb:device"
 NAV_MARK = "<!-- nb:nav -->"
 CONTENTS = NOTEBOOKS / "00_contents.ipynb"
 # cell metadata worth keeping: nbval/nbgrader markers and read-only flags of check cells
-KEPT_METADATA = ("tags", "nbgrader", "editable", "deletable")
-CONTENTS_BEGIN = "<!-- contents:begin -->"
-CONTENTS_END = "<!-- contents:end -->"
+KEPT_METADATA = ("tags", "nbgrader", "editable", "deletable", "cellView", "jupyter")
 
+SETUP_TITLE = "#@title Setup: makes `unet_helpers` importable (installs it in Colab)"
 SETUP_TEMPLATE = f"""\
-{SETUP_MARK} (shared cell: edit tools/nbtools.py, then run `python tools/nbtools.py sync`)
-SAVE_TO_DRIVE = False  # Colab: True keeps models and checkpoints on Google Drive
+{SETUP_TITLE}
+{SETUP_MARK} (shared cell: edit tools/nbtools.py, then run `python3 tasks.py generate`)
+SAVE_TO_DRIVE = False  #@param {{type:"boolean"}}
+# In Colab, True keeps models and checkpoints on Google Drive (the runtime is wiped).
 import importlib, importlib.util, os, pathlib, subprocess, sys
 
 if importlib.util.find_spec("unet_helpers") is None:
@@ -86,15 +88,17 @@ if importlib.util.find_spec("unet_helpers") is None:
                   "upload the repository's unet_helpers/ folder next to this notebook; or "
                   "clone the repository and open the notebook from its notebooks/ folder.")
             raise RuntimeError("unet_helpers is not installed (see above)") from None
-        importlib.invalidate_caches()
-
-import unet_helpers as uh
-OUTPUTS = uh.paths.colab_outputs(SAVE_TO_DRIVE)  # in Colab: where files go"""
+        importlib.invalidate_caches()"""
+# Colab shows a cell with a #@title as a folded form; JupyterLab hides a cell's source
+# with this metadata. Either way the first thing a learner reads is the lesson.
+SETUP_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}}
 
 DEVICE_TEMPLATE = f"""\
-{DEVICE_MARK} (shared cell) What runs this notebook, and at which size (UNET_PROFILE)?
+{DEVICE_MARK} (shared cell) The helpers, what runs this notebook, and at which size?
+import unet_helpers as uh
+OUTPUTS = uh.paths.colab_outputs(SAVE_TO_DRIVE)  # where files go (Google Drive if chosen)
 print(uh.describe_device())
-profile = uh.get_profile()
+profile = uh.get_profile()  # UNET_PROFILE: smoke, cpu or gpu
 print(f"Profile {{profile.name!r}}: {{profile.description}}.")"""
 
 
@@ -104,7 +108,8 @@ The graded exercises below ask you to write a key piece yourself. Write your ans
 first cell of each, then run the check cell under it: it says *what* is wrong when something \
 is. In the workbooks (the folder `workbooks/`, which the *Open in Colab* badges open) the answer \
 cell holds only a stub, `raise NotImplementedError()`, and a model answer lies folded under the \
-check: try first, then unfold it to compare. In `notebooks/` the model answers are filled in. An exercise you skip is not an error: \
+check: try first, then unfold it to compare. In `notebooks/` the model answers are filled \
+in. An exercise you skip is not an error: \
 its check says it is still open, and the rest of the notebook runs on (in notebook 01 with the \
 package's version of the block). Instructors: see `docs/teaching.md` for student versions \
 without answers and for grading."""
@@ -197,8 +202,16 @@ def sync_cells(path: Path, nb) -> None:
                  EXERCISES_MARK: EXERCISES_TEMPLATE}
     for cell in nb.cells:
         for mark, text in templates.items():
-            if cell.source.startswith(mark):
+            if is_marked(cell, mark):
                 cell.source = text
+                if mark == SETUP_MARK:
+                    cell.metadata.update(SETUP_METADATA)
+
+
+def is_marked(cell, mark: str) -> bool:
+    """A shared cell carries its marker on its first line (the setup cell: after its title)."""
+    return any(line.startswith(mark.rstrip("\n")) for line in cell.source.split("\n")[:2]) \
+        if mark != EXERCISES_MARK else cell.source.startswith(mark)
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -242,16 +255,10 @@ def contents_table(folder: str = "notebooks/") -> str:
     return "\n".join(rows)
 
 
-def readme_with_contents(text: str) -> str:
-    pattern = re.compile(re.escape(CONTENTS_BEGIN) + ".*?" + re.escape(CONTENTS_END), re.S)
-    block = f"{CONTENTS_BEGIN}\n{contents_table()}\n{CONTENTS_END}"
-    if not pattern.search(text):
-        raise SystemExit(f"README.md has no {CONTENTS_BEGIN} ... {CONTENTS_END} block")
-    return pattern.sub(lambda _: block, text)
 
 
 def sync(check: bool) -> int:
-    """Refresh shared cells, normalize every notebook, and the README contents."""
+    """Refresh shared cells, normalize every notebook, write the contents and the workbooks."""
     changed, workbooks = [], {}
     for path in notebook_paths():
         before = path.read_text()
@@ -280,10 +287,6 @@ def sync(check: bool) -> int:
         else:
             path.unlink()
             print(f"deleted {path.relative_to(ROOT)}")
-    readme_before = README.read_text()
-    readme_after = readme_with_contents(readme_before)
-    if readme_after != readme_before:
-        changed.append((README, readme_before, readme_after))
     for path, before, after in changed:
         if check:
             diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="",
@@ -295,7 +298,7 @@ def sync(check: bool) -> int:
             path.write_text(after)
             print(f"updated {path.relative_to(ROOT)}")
     if check and (changed or stale):
-        print("\nRun `python tools/nbtools.py sync` to bring these up to date.")
+        print("\nRun `python3 tasks.py generate` to bring these up to date.")
         return 1
     return 0
 

@@ -6,14 +6,20 @@ Called by ``python3 tasks.py run --profile NAME [NN ...]``, which sets
 executed copy to ``<out>/NN_name.ipynb`` and every figure it displayed to
 ``<out>/figures/NN_name_cellKK_M.png``. It stops at the first failing notebook
 and names the failing cell. ``<out>/timings.json`` records the seconds each
-notebook took (the figures in docs/teaching.md come from it).
+notebook took, with the machine and the command: copied to
+``benchmarks/results/timings/<profile>.json``, it is what ``tasks.py generate``
+turns into the timings table of docs/teaching.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import datetime
+import importlib.metadata
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -39,6 +45,19 @@ def save_figures(nb, stem: str, folder: Path) -> int:
     return count
 
 
+def run_facts(argv: list[str]) -> dict:
+    """What a timings file says besides the seconds: profile, data, machine, command, date."""
+    profile = os.environ.get("UNET_PROFILE", "unset")
+    pets = os.environ.get("UNET_PETS_DIR")
+    data = ("generated data" if profile == "smoke" else
+            f"photos in {Path(pets).name}" if pets else "the default data source")
+    return {"profile": profile, "data": data,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+            "tensorflow": importlib.metadata.version("tensorflow"),
+            "date": datetime.date.today().isoformat(),
+            "command": f"python3 tasks.py run --profile {profile} {' '.join(argv)}".strip()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True, type=Path)
@@ -46,7 +65,7 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    timings = {}
+    timings = {**run_facts(args.notebooks), "seconds": {}}
     for path in select(args.notebooks):
         nb = nbformat.read(path, as_version=4)
         started = time.perf_counter()
@@ -64,7 +83,7 @@ def main(argv=None) -> int:
         figures = save_figures(nb, path.stem, args.out / "figures")
         seconds = time.perf_counter() - started
         print(f"  done in {seconds:.0f} s, {figures} figure(s) saved", flush=True)
-        timings[path.name] = round(seconds, 1)
+        timings["seconds"][path.name] = round(seconds, 1)
         (args.out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     print(f"executed notebooks and figures are in {args.out} (seconds per notebook: "
           "timings.json)")

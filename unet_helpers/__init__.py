@@ -1,97 +1,77 @@
-"""Shared code for the U-Net tutorial notebooks.
+"""Shared code for the U-Net tutorial notebooks: ``import unet_helpers as uh``.
 
-The notebooks import the package once, ``import unet_helpers as uh``, and
-find everything here: ``uh.build_unet``, ``uh.load_pets``, ``uh.training``...
-The modules sit in layers that import one way, downwards (docs/architecture.md,
-checked by the import contracts in pyproject.toml):
+The top level holds what a learner types in a notebook::
 
-top      lessons (notebook conveniences), checks (exercise checks), viz, diagram
-middle   training, evaluation, inference, export
-bottom   model (blocks, build_unet), data (sources, photo reading, pipelines),
-         losses, metrics, profiles, paths, quiet
+    profile = uh.get_profile()            # uh.describe_device() says what runs it
+    model = uh.build_unet((96, 96, 3), base_filters=16, depth=4)
+    train = uh.load_pets("train", ...)    # uh.raw_pairs, uh.CLASS_NAMES
+    uh.compile_model(model, ...); model.fit(train, callbacks=uh.make_callbacks(...))
+    mask = uh.predict_mask(model, photo)  # uh.output_dir(...) says where files go
+
+Everything else is reached through its module, e.g. ``uh.evaluation.bootstrap_iou``
+or ``uh.viz.overlay``. Modules load when first used (PEP 562), so
+``import unet_helpers.model`` loads Keras but not ``tf.data``, and a name of
+the top level brings in only the module that defines it. The modules sit in
+layers that import one way, downwards (docs/architecture.md, checked by the
+import contracts in pyproject.toml).
 """
 
-from .quiet import import_tensorflow as _import_tensorflow
+from __future__ import annotations
 
-_import_tensorflow()  # first, so that TensorFlow's start-up noise stays out of the notebooks
+import importlib
 
-from .blocks import conv_block, decoder_block, encoder_block, upsample  # noqa: E402
-from . import checks, evaluation, experiments, export, inference, lessons, training, viz
-from . import measured_experiments
-from .data import (
-    CLASS_NAMES,
-    PetDataUnavailable,
-    PetDataWarning,
-    load_pets,
-    num_classes,
-    raw_pairs,
-    resolve_source,
-    scan_directory,
-)
-from .diagram import graphviz_available, plot_architecture
-from .model import (
-    build_unet,
-    check_input_size,
-    format_stage_table,
-    nearest_valid_sizes,
-    stage_table,
-)
-from .losses import CrossEntropyDiceLoss, DiceLoss, make_loss
-from .metrics import SegmentationDice, SegmentationIoU, pixel_accuracy, segmentation_metrics
-from .data.images import read_photo
-from .inference import predict_folder, predict_mask
-from .paths import output_dir
-from .training import compile_model, distribution_strategy, make_callbacks, use_gpu_speedups
-from .profiles import PROFILES, Profile, describe_device, get_profile
+__version__ = "0.5.0"
 
-__version__ = "0.4.0"
+# name typed in a notebook -> the module that defines it
+_FRONT_DOOR = {
+    "get_profile": "profiles",
+    "describe_device": "profiles",
+    "output_dir": "paths",
+    "build_unet": "model",
+    "load_pets": "data",
+    "raw_pairs": "data",
+    "CLASS_NAMES": "data",
+    "compile_model": "training",
+    "make_callbacks": "training",
+    "predict_mask": "inference",
+}
 
-__all__ = [
-    "CLASS_NAMES",
-    "CrossEntropyDiceLoss",
-    "DiceLoss",
-    "PetDataUnavailable",
-    "PetDataWarning",
-    "SegmentationDice",
-    "SegmentationIoU",
-    "compile_model",
-    "distribution_strategy",
-    "load_pets",
-    "make_callbacks",
-    "make_loss",
-    "num_classes",
-    "raw_pairs",
-    "resolve_source",
-    "scan_directory",
-    "pixel_accuracy",
-    "segmentation_metrics",
-    "checks",
-    "evaluation",
-    "experiments",
-    "measured_experiments",
-    "export",
-    "inference",
-    "lessons",
-    "predict_folder",
-    "predict_mask",
-    "read_photo",
+_MODULES = (
+    "blocks", "checks", "data", "diagram", "evaluation", "export", "inference", "losses",
+    "measured", "metrics", "model", "paths", "preview", "profiles", "quiet", "trained",
     "training",
-    "use_gpu_speedups",
-    "viz",
-    "PROFILES",
-    "Profile",
-    "build_unet",
-    "check_input_size",
-    "conv_block",
-    "decoder_block",
-    "describe_device",
-    "encoder_block",
-    "get_profile",
-    "format_stage_table",
-    "graphviz_available",
-    "nearest_valid_sizes",
-    "output_dir",
-    "plot_architecture",
-    "stage_table",
-    "upsample",
-]
+    "variants", "viz",
+)
+
+# Importing TensorFlow writes start-up noise from C++; the first module loaded
+# through the package's door imports it inside the filter (unet_helpers.quiet),
+# unless the module needs no TensorFlow at all.
+_QUIET_BEFORE = set(_MODULES) - {"measured", "paths", "quiet"}
+
+__all__ = ["__version__", *_FRONT_DOOR, *_MODULES]
+
+
+def _load(module: str):
+    if module in _QUIET_BEFORE:
+        from .quiet import import_tensorflow_once
+
+        import_tensorflow_once()
+    return importlib.import_module(f"{__name__}.{module}")
+
+
+def __getattr__(name: str):
+    if name in _FRONT_DOOR:
+        value = getattr(_load(_FRONT_DOOR[name]), name)
+    elif name in _MODULES:
+        value = _load(name)
+    else:
+        raise AttributeError(
+            f"module 'unet_helpers' has no attribute {name!r}. The top level holds "
+            f"{', '.join(sorted(_FRONT_DOOR))}; everything else is in a module "
+            f"({', '.join(_MODULES)}), e.g. uh.evaluation.bootstrap_iou.")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -9,8 +9,9 @@ photos at 256 px fit in a Colab runtime. Labels are ``uint8`` throughout.
 
 The pure functions (:func:`evaluate_masks`, :func:`per_image_iou`,
 :func:`threshold_sweep`...) compute the same numbers from whole arrays, for
-tiny examples, tests and exercises; the streaming code uses them batch by batch. :func:`predict_dataset` keeps every
-photo, mask and score of a split: use it for small data only.
+tiny examples, tests and exercises; the streaming code uses them batch by batch.
+:func:`predict_dataset` keeps every photo, mask and score of a split: use it for
+small data only.
 Scores become hard labels before anything is counted, as in training.
 """
 
@@ -20,7 +21,8 @@ import dataclasses
 
 import numpy as np
 
-from .data.common import CLASS_NAMES, num_classes as classes_in, trimap_to_mask
+from .data.common import CLASS_NAMES, trimap_to_mask
+from .data.common import num_classes as classes_in
 from .metrics import confusion_matrix, dice_per_class, iou_per_class, labels_from_scores
 from .model import head_gives_logits
 
@@ -105,7 +107,7 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def per_image_iou(truths, labels, class_id: int = 1) -> np.ndarray:
-    """IoU of ``class_id`` for each image; 1.0 where the class is in neither truth nor prediction."""
+    """IoU of ``class_id`` for each image; 1.0 where the class is in neither truth nor guess."""
     return _iou_of(per_image_overlap(truths, labels, class_id))
 
 

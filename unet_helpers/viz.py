@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import matplotlib
 import matplotlib.patches
-import matplotlib.ticker
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 # one colour per label; binary: background, pet — trimap: pet, background, border

@@ -126,7 +126,8 @@ def _exercise(reference=None):
                 scope = getattr(answer, "__globals__", None)
                 if reference is not None and scope is not None:
                     scope[name] = reference
-                    note = (f" Until then `{name}` is the package's `uh.{reference.__name__}`, "
+                    note = (f" Until then `{name}` is the package's "
+                            f"`uh.blocks.{reference.__name__}`, "
                             "so the cells below still run.")
                 print(f"Not answered yet: write `{name}` in the cell above, run it, then run "
                       f"this check again.{note}")

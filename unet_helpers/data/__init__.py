@@ -9,9 +9,14 @@ with one channel. Sources:
 ``"generated"``  synthetic pets made here: offline, deterministic, quick to learn;
 ``"auto"``       tfds if it is there or can be downloaded, else a configured
                  directory, else generated data, with a warning on each fallback.
+
+The ``tf.data`` part (``data.pipeline``) loads when first used, so the
+sources and the generated pets can be imported without TensorFlow.
 """
 
 from __future__ import annotations
+
+import importlib
 
 from pathlib import Path
 
@@ -38,8 +43,6 @@ from .common import (
 )
 from .directory import ScanReport, directory_examples, scan_directory
 from .generated import generated_examples, make_pet
-from .measured import REAL_SAMPLE
-from .pipeline import augment_pair, resize_pair, resize_photo, trimap_to_labels
 from .tfds_source import network_available, tfds_examples, tfds_prepared
 
 SOURCES = ("auto", "tfds", "directory", "generated")
@@ -202,10 +205,19 @@ def load_pets(split: str, *, source: str = "auto", data_dir=None, pets_dir=None,
 
 
 __all__ = [
-    "CLASS_NAMES", "REAL_SAMPLE", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair",
+    "CLASS_NAMES", "held_out_split", "DATA_ENV_VAR", "augment_pair", "resize_pair",
     "resize_photo", "trimap_to_labels", "DIR_ENV_VAR", "MASK_MODES", "SOURCES", "SPLITS",
     "PetDataUnavailable", "PetDataWarning", "ScanReport", "default_data_root",
     "default_pets_dir", "generated_examples", "is_sample_test", "is_validation", "load_pets", "make_pet",
     "network_available", "num_classes", "raw_pairs", "resolve_source", "scan_directory",
     "trimap_to_mask",
 ]
+
+_PIPELINE = ("augment_pair", "resize_pair", "resize_photo", "trimap_to_labels")
+
+
+def __getattr__(name: str):
+    """The pipeline's functions (``uh.data.resize_pair``...), imported on first use."""
+    if name in _PIPELINE:
+        return getattr(importlib.import_module(f"{__name__}.pipeline"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,7 +41,7 @@ def _read_file(path: Path) -> np.ndarray:
                                 f"from {Path.cwd()}).")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; for all photos in a folder use "
-                                "uh.predict_folder(model, folder).")
+                                "uh.inference.predict_folder(model, folder).")
     if path.stat().st_size == 0:
         raise ValueError(f"{path.name} is not a photo that can be read: the file is empty. "
                          "Download or copy it again.")

@@ -1,4 +1,4 @@
-"""Controlled experiments: variants of a profile, one change each, trained alike and scored alike.
+"""Variants of a profile, one change each, trained alike and scored alike (notebook 07).
 
 Notebook 07 reads the committed results and runs two tiny variants live;
 ``benchmarks/experiments.py`` runs the whole list and writes the results.
@@ -22,8 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import data as pet_data
+from .data import load_pets
+from .data.pipeline import augment_pair
 from .evaluation import bootstrap_difference, bootstrap_iou
+from .measured import experiments as _measured_results
 from .model import build_unet, forward_flops
 from .training import TimeBudget, compile_model
 
@@ -97,11 +99,11 @@ def training_data(variant: Variant, settings: dict, seed: int) -> tf.data.Datase
     splits = ["train", "validation"] if variant.train_on == "train+validation" else ["train"]
     pairs = None
     for split in splits:
-        part = pet_data.load_pets(split, augment=False, shuffle=False, **common)
+        part = load_pets(split, augment=False, shuffle=False, **common)
         pairs = part if pairs is None else pairs.concatenate(part)
     pairs = pairs.shuffle(1024, seed=seed, reshuffle_each_iteration=True)
     if variant.augment in ("full", "flips"):
-        change = pet_data.augment_pair if variant.augment == "full" else _flip_only
+        change = augment_pair if variant.augment == "full" else _flip_only
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         pairs = tf.data.Dataset.zip((pairs, seeds)).map(
             lambda pair, s: change(pair[0], pair[1], s), num_parallel_calls=tf.data.AUTOTUNE)
@@ -204,9 +206,9 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
     size = variant.image_size or profile.image_size
     settings = dict(source=source, pets_dir=pets_dir, image_size=size,
                     batch_size=profile.batch_size)
-    test = pet_data.load_pets("test", mask_mode="trimap", verbose=False, **settings)
+    test = load_pets("test", mask_mode="trimap", verbose=False, **settings)
     train = training_data(variant, settings, seed)
-    validation = pet_data.load_pets("validation", mask_mode="binary", verbose=False,
+    validation = load_pets("validation", mask_mode="binary", verbose=False,
                                     **settings)
     for _ in validation:  # decode the photos once, into the cache, before any clock runs
         pass
@@ -263,7 +265,7 @@ def compare(results, reference: str = "baseline", scoring: str = "border_as_pet"
     """Each variant against ``reference`` on the same test photos: the paired difference.
 
     ``results`` are result dicts as :func:`run_variant` returns them (or as
-    ``uh.measured_experiments.RESULTS`` holds them). A variant trained on
+    as :func:`measured` gives them). A variant trained on
     other photos or at another image size is still scored on the same test
     photos, so the photo-by-photo pairing holds.
     """
@@ -282,3 +284,13 @@ def compare(results, reference: str = "baseline", scoring: str = "border_as_pet"
                      "difference": round(mine["iou_pet"] - base["iou_pet"], 4),
                      "ci95": (round(low, 4), round(high, 4)), "verdict": verdict(low, high)})
     return rows
+
+
+def measured() -> list[dict]:
+    """The results shipped with the package (``uh.measured``), in the order of :data:`VARIANTS`.
+
+    ``benchmarks/experiments.py`` measured them; notebook 07 reads them.
+    """
+    order = {variant.name: number for number, variant in enumerate(VARIANTS)}
+    return sorted((r for r in _measured_results() if r.get("variant") in order),
+                  key=lambda r: order[r["variant"]])
