@@ -33,15 +33,17 @@ Budget, one of two:
 
 ``test-time-flip`` changes only the evaluation: it scores the model that
 ``baseline`` trained in the same folder (``--save-models``) when there is one.
-The result files are the package's data (``unet_helpers/measured/experiments/``,
-read by ``uh.variants.measured()``): notebook 07 reads them, also in Colab,
-and ``python3 tasks.py generate`` turns them into the README's table. After
-the variants, ``iou.png`` and ``cost.png`` are drawn from every result file
-in ``--out`` (into ``benchmarks/results/experiments/`` for the package's own).
+``--out`` defaults to ``runs/experiments`` (ignored by git). The results the
+package ships are written with ``--out unet_helpers/measured/experiments``
+(read by ``uh.variants.measured()``: notebook 07 reads them, also in Colab),
+and ``python3 tasks.py generate`` then turns them into the README's table.
+After the variants, ``iou.png`` and ``cost.png`` are drawn from every result
+file in ``--out`` (into ``benchmarks/results/experiments/`` for the package's own).
 
     .venv/bin/python benchmarks/experiments.py --list
-    .venv/bin/python benchmarks/experiments.py --minutes 3 --steps-per-epoch 20
-                                        # every variant, ~65 minutes; then tasks.py generate
+    .venv/bin/python benchmarks/experiments.py --minutes 3 --steps-per-epoch 20 \\
+        --out unet_helpers/measured/experiments --force  # every variant, ~65 minutes;
+                                                         # then python3 tasks.py generate
     .venv/bin/python benchmarks/experiments.py --variants loss-crossentropy border-ignored \\
         --steps 400 --pets-dir ../shared/data/oxford-iiit-pet-sample --out DIR
     .venv/bin/python benchmarks/experiments.py --profile smoke --source generated \\
@@ -67,7 +69,8 @@ import unet_helpers as uh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # generate.py: the README table's columns
-DEFAULT_OUT = ROOT / "unet_helpers" / "measured" / "experiments"  # the package's data
+PACKAGE_DATA = ROOT / "unet_helpers" / "measured" / "experiments"  # what notebook 07 reads
+DEFAULT_OUT = ROOT / "runs" / "experiments"  # never the package's data by accident
 FIGURES = ROOT / "benchmarks" / "results" / "experiments"
 # the photos: $UNET_PETS_DIR, else the development sample beside the checkout
 SAMPLE = Path(os.environ.get(uh.data.DIR_ENV_VAR) or ROOT.parent / "shared" / "data"
@@ -203,10 +206,11 @@ def main(argv=None) -> int:
               f"[{test['ci95'][0]:.3f}-{test['ci95'][1]:.3f}] -> {path}", flush=True)
     results = load_results(args.out)
     print(summary_table(results))
-    figures = args.figures or (FIGURES if args.out.resolve() == DEFAULT_OUT else args.out)
+    shipped = args.out.resolve() == PACKAGE_DATA
+    figures = args.figures or (FIGURES if shipped else args.out)
     for path in draw_figures(results, figures):
         print(f"wrote {path}")
-    if args.out.resolve() == DEFAULT_OUT:
+    if shipped:
         print("The package's results changed: run `python3 tasks.py generate` for the README.")
     return 0
 

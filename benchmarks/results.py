@@ -137,7 +137,9 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="cpu", choices=sorted(uh.profiles.PROFILES))
     parser.add_argument("--source", default="auto", choices=uh.data.SOURCES)
-    parser.add_argument("--pets-dir", help="the unpacked official archives (source directory)")
+    parser.add_argument("--pets-dir", default=os.environ.get(uh.data.DIR_ENV_VAR),
+                        help="the unpacked official archives (source directory; "
+                             "default $UNET_PETS_DIR)")
     parser.add_argument("--minutes", type=float,
                         help="train for this long, the learning rate's cosine over that time "
                              "(default: the profile's budget)")

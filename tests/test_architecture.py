@@ -66,6 +66,8 @@ def test_the_package_door_is_small_and_loads_modules_when_asked():
     count, modules, message = done.stdout.splitlines()[:3]
     import unet_helpers as uh
 
+    assert int(count) == len(uh.__all__)
+
     front = [name for name in uh.__all__ if name != "__version__"
              and not (ROOT / "unet_helpers" / name).exists()
              and not (ROOT / "unet_helpers" / f"{name}.py").exists()]

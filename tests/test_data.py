@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import SAMPLE_DIR, SAMPLE_MISSING
+from conftest import NOT_THE_SAMPLE, NOT_THE_SAMPLE_WHY, SAMPLE_DIR
 from PIL import Image
 
 import unet_helpers as uh
@@ -212,7 +212,7 @@ def test_validation_is_carved_deterministically():
 
 # the real sample in ../shared -------------------------------------------------------
 
-@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason=SAMPLE_MISSING)
+@pytest.mark.skipif(NOT_THE_SAMPLE, reason=NOT_THE_SAMPLE_WHY)
 def test_real_sample_splits_three_ways_without_overlap():
     parts = {split: scan_directory(SAMPLE_DIR, split) for split in ("train", "validation", "test")}
     names = {split: {p[0] for p in part.pairs} for split, part in parts.items()}

@@ -11,8 +11,11 @@ prints "planted mistakes caught: caught / planted".
 import re
 import sys
 import textwrap
+from pathlib import Path
 
-import exercises
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # run as a script too
+
+import exercises  # noqa: E402
 import nbcells
 import nbformat
 import nbtools
@@ -344,7 +347,7 @@ def test_an_odd_return_value_or_an_error_gets_a_message_not_a_crash(grade_id, od
         assert f"Calling `{grade_id.split('_', 1)[1]}`" in message
 
 
-if __name__ == "__main__":  # the proof in one run, for docs/teaching.md
+if __name__ == "__main__":  # the proof in one run: python tests/test_exercises.py
     caught, planted, problems = prove()
     print(f"\n{len(FOUND)} exercises; planted mistakes caught: {caught} / {planted}")
     for problem in problems:

@@ -85,8 +85,9 @@ def test_the_shipped_results_are_the_measured_files():
     """The package's results are the files benchmarks/experiments.py writes, in one place."""
     import experiments as script
 
-    assert script.DEFAULT_OUT == ROOT / "unet_helpers" / "measured" / "experiments"
-    assert script.load_results(script.DEFAULT_OUT) == uh.variants.measured()
+    assert script.PACKAGE_DATA == ROOT / "unet_helpers" / "measured" / "experiments"
+    assert script.load_results(script.PACKAGE_DATA) == uh.variants.measured()
+    assert script.DEFAULT_OUT != script.PACKAGE_DATA, "a rerun never overwrites them by default"
     names = [r["variant"] for r in uh.variants.measured()]
     assert names == [v.name for v in variants.VARIANTS], "every variant, in order"
     assert uh.measured.experiment_commands() == sorted({r["command"] for r in uh.variants.measured()})

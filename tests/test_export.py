@@ -37,10 +37,13 @@ def test_saved_model_round_trip(trained):
     np.testing.assert_allclose(predict(images), model.predict(images, verbose=0), atol=1e-6)
 
 
-def test_tflite_within_tolerance(trained):
+def test_tflite_within_tolerance(trained, capfd):
     model, images, folder = trained
     path = export.export_tflite(model, folder / "unet.tflite")
+    capfd.readouterr()
     predict = export.load_tflite(path)
+    predict(images[:1])
+    assert "XNNPACK" not in capfd.readouterr().err, "the runtime's INFO line stays out"
     reference = model.predict(images, verbose=0)
     scores = predict(images)
     assert scores.shape == reference.shape

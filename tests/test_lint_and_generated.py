@@ -31,6 +31,10 @@ def test_a_stale_block_is_found_and_named(capsys, monkeypatch, tmp_path):
     text = generate.README.read_text()
     readme.write_text(generate.fill_block(text, "experiments", "an old table"))
     monkeypatch.setattr(generate, "README", readme)
+    teaching = tmp_path / "teaching.md"  # nothing of the checkout is written by this test
+    teaching.write_text(generate.TEACHING.read_text())
+    monkeypatch.setattr(generate, "TEACHING", teaching)
+    monkeypatch.setattr(generate.nbtools, "sync", lambda check: 0)
     assert generate.generate(check=True) == 1
     printed = capsys.readouterr().out
     assert "-an old table" in printed and "tasks.py generate" in printed

@@ -174,6 +174,9 @@ def ran_every_cell(nb, name="") -> int:
     explained = EXPLAINED.get(name)
     pink = [text for text in stderr_of(nb) if not (explained and re.search(explained, text))]
     assert pink == [], "a learner would see these pink lines"
+    for text in stderr_of(nb):  # the package's warnings show their message, not where from
+        if re.search(r"SkippedFileWarning|PetDataWarning", text):
+            assert not re.search(r"\.py:\d+: |warnings\.warn\(", text), text
     checks = [line for line in text_of(nb).splitlines()  # the notebooks' printed checks
               if line.endswith((": True", ": False")) and ("agree" in line or "within" in line)]
     assert not [line for line in checks if line.endswith("False")], checks

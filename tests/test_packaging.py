@@ -25,6 +25,7 @@ def test_wheel_and_sdist_hold_every_module(built_package):
     top = sdist.name[: -len(".tar.gz")]
     in_sdist = {name.removeprefix(f"{top}/") for name in tarfile.open(sdist).getnames()}
     assert [m for m in MODULES if m not in in_sdist] == []
+    assert [d for d in DATA if d not in in_sdist] == [], "the sdist builds a wheel with them"
     assert "unet_helpers/data/__init__.py" in in_wheel  # the subpackage the old wheel lacked
 
 

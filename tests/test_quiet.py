@@ -27,3 +27,18 @@ def test_importing_the_package_writes_nothing_to_stderr():
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", done.stderr
     assert "TensorFlow" in done.stdout
+
+
+def test_the_package_warnings_show_their_message_alone():
+    """In a notebook, the default format adds a kernel's temporary file and a source line."""
+    import warnings
+
+    from unet_helpers.data import PetDataWarning
+    from unet_helpers.inference import SkippedFileWarning
+
+    for category in (SkippedFileWarning, PetDataWarning):
+        shown = warnings.formatwarning("Skipped 1 file(s): odd.jpg", category,
+                                       "/tmp/ipykernel_1/123.py", 7, "masks = predict(...)")
+        assert shown == f"{category.__name__}: Skipped 1 file(s): odd.jpg\n"
+    other = warnings.formatwarning("careful", UserWarning, "/tmp/x.py", 3, "x = 1")
+    assert "/tmp/x.py:3" in other, "other warnings are shown as Python shows them"

@@ -3,7 +3,7 @@
 
     python tools/exercises.py student [--out student]   # notebooks without the solutions
     python tools/exercises.py course --out DIR          # nbgrader source: answers, no links
-    python tools/nbtools.py sync                        # also writes workbooks/ (see below)
+    python3 tasks.py generate                           # also writes workbooks/ (see below)
     python tools/exercises.py grade student/03_*.ipynb  # score submissions without nbgrader
 
 Exercises follow nbgrader's conventions, so an instructor can also use
@@ -17,8 +17,8 @@ calls a ``uh.checks.check_*`` function.
 and no outputs, into a git-ignored folder beside ``notebooks/`` so that the
 notebooks' ``..`` still finds ``unet_helpers``.
 
-The **workbooks** (``workbooks/``, committed, written by ``tools/nbtools.py
-sync``) are the student versions with each model answer folded under its
+The **workbooks** (``workbooks/``, committed, written by ``python3 tasks.py
+generate``) are the student versions with each model answer folded under its
 check cell in a ``<details>`` block: what a self-learner and the Colab badge
 open. Student versions (for a course) have no answers at all. These notebook
 transforms live in ``tools/nbcells.py``.

@@ -175,6 +175,9 @@ def _shown(path: Path) -> str:
 
 
 def generate(check: bool) -> int:
+    import unet_helpers as uh
+
+    uh.quiet.import_tensorflow_once()  # the experiments table loads TensorFlow: quietly
     stale = nbtools.sync(check)
     for path, fills in blocks().items():
         before = path.read_text()

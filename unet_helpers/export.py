@@ -139,8 +139,9 @@ def _tflite_interpreter(path):
 
 def load_tflite(path):
     """``predict(images) -> scores`` from a ``.tflite`` file, one image at a time."""
-    interpreter = _tflite_interpreter(path)
-    interpreter.allocate_tensors()
+    with native_stderr_filtered():  # the runtime reports its CPU kernels (XNNPACK) here
+        interpreter = _tflite_interpreter(path)
+        interpreter.allocate_tensors()
     source = interpreter.get_input_details()[0]
     target = interpreter.get_output_details()[0]
 

@@ -30,11 +30,12 @@ from .data.images import IMAGE_SUFFIXES, read_photo
 from .data.pipeline import resize_photo
 from .metrics import score_cut
 from .model import head_gives_logits
+from .quiet import PlainWarning
 
 _ANY_SIZE = weakref.WeakKeyDictionary()  # model -> its (None, None, C) twin
 
 
-class SkippedFileWarning(UserWarning):
+class SkippedFileWarning(PlainWarning):
     """Some files of a folder could not be read as images and were left out."""
 
 

@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 # Lines TensorFlow writes on every start or export that tell a learner nothing to act on.
 NOISE = tuple(re.compile(pattern) for pattern in (
@@ -35,7 +36,8 @@ NOISE = tuple(re.compile(pattern) for pattern in (
     r"computation placer already registered",
     r"TF-TRT Warning: Could not find TensorRT",
     r"oneDNN custom operations are on",
-    # the TF Lite converter's progress report (notebook 06)
+    # the TF Lite runtime saying which CPU kernels it chose, and the converter's report (06)
+    r"Created TensorFlow Lite XNNPACK delegate for CPU",
     r"tf_tfl_flatbuffer_helpers\.cc.*Ignored",
     r"reader\.cc.*Reading",
     r"loader\.cc.*(SavedModel|Restoring|Running initialization op)",
@@ -91,3 +93,25 @@ def import_tensorflow_once() -> None:
     if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
         return
     import_tensorflow()
+
+
+class PlainWarning(UserWarning):
+    """A warning of the package, shown as its category and message alone.
+
+    Python's default shows where ``warnings.warn`` was called, which in a
+    notebook is a temporary file of the kernel and a line of the package's
+    source: noise to a learner. The message of a plain warning names the
+    problem and the fix by itself.
+    """
+
+
+_python_format = warnings.formatwarning
+
+
+def _format(message, category, filename, lineno, line=None):
+    if isinstance(category, type) and issubclass(category, PlainWarning):
+        return f"{category.__name__}: {message}\n"
+    return _python_format(message, category, filename, lineno, line)
+
+
+warnings.formatwarning = _format  # other warnings are shown exactly as before

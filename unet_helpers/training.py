@@ -240,7 +240,7 @@ def make_callbacks(run_dir, *, monitor: str = "val_pet_iou", patience: int = 10,
       (last in the list) whose time spent is kept in ``clock.json`` for a resume.
 
     (The live prediction preview of notebook 04 draws pictures, so it lives in
-    :mod:`unet_helpers.lessons`; append it to this list.)
+    :mod:`unet_helpers.preview`; append it to this list.)
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..quiet import PlainWarning
+
 # The dataset's README: 1 = pet, 2 = background, 3 = border / not classified.
 TRIMAP_PET, TRIMAP_BACKGROUND, TRIMAP_BORDER = 1, 2, 3
 MASK_MODES = ("binary", "trimap")
@@ -23,7 +25,7 @@ DIR_ENV_VAR = "UNET_PETS_DIR"  # a folder with the official archives unpacked
 DATA_ENV_VAR = "UNET_DATA_DIR"  # where downloads and caches go (default: data/)
 
 
-class PetDataWarning(UserWarning):
+class PetDataWarning(PlainWarning):
     """Something about the pet data was skipped, converted or replaced: filter on this."""
 
 
