@@ -25,6 +25,19 @@ def _conv_block_with(conv_arguments: str) -> str:
     """
 
 
+def _paired_bootstrap_with(difference: str, percentiles: str) -> str:
+    """A paired_interval answer right in every way except its difference and its percentiles."""
+    return f"""
+    a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
+    rng = np.random.default_rng(0)
+    differences = []
+    for _ in range(rounds):
+        i = rng.integers(0, len(a), len(a))
+        differences.append({difference})
+    return tuple(np.percentile(differences, [{percentiles}]))
+    """
+
+
 MISTAKES = {
     "ex01_conv_block": [
         (_conv_block_with('num_filters, 3, padding="valid"'), r"padding='same'"),
@@ -336,33 +349,9 @@ MISTAKES = {
             differences.append(a[i, 0].sum() / a[i, 1].sum() - b[j, 0].sum() / b[j, 1].sum())
         return tuple(np.percentile(differences, [2.5, 97.5]))
         """, r"the \*same\* photos for a and b"),
-        ("""
-        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
-        rng = np.random.default_rng(0)
-        differences = []
-        for _ in range(rounds):
-            i = rng.integers(0, len(a), len(a))
-            differences.append(a[i, 0].sum() / a[i, 1].sum() - b[i, 0].sum() / b[i, 1].sum())
-        return tuple(np.percentile(differences, [5, 95]))
-        """, r"narrower than a 95 % interval"),
-        ("""
-        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
-        rng = np.random.default_rng(0)
-        differences = []
-        for _ in range(rounds):
-            i = rng.integers(0, len(a), len(a))
-            differences.append((a[i, 0] / a[i, 1]).mean() - (b[i, 0] / b[i, 1]).mean())
-        return tuple(np.percentile(differences, [2.5, 97.5]))
-        """, r"mean of per-photo IoUs"),
-        ("""
-        a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
-        rng = np.random.default_rng(0)
-        differences = []
-        for _ in range(rounds):
-            i = rng.integers(0, len(a), len(a))
-            differences.append(b[i, 0].sum() / b[i, 1].sum() - a[i, 0].sum() / a[i, 1].sum())
-        return tuple(np.percentile(differences, [2.5, 97.5]))
-        """, r"IoU\(b\) - IoU\(a\)"),
+        (_paired_bootstrap_with("a[i, 0].sum() / a[i, 1].sum() - b[i, 0].sum() / b[i, 1].sum()", "5, 95"), r"narrower than a 95 % interval"),
+        (_paired_bootstrap_with("(a[i, 0] / a[i, 1]).mean() - (b[i, 0] / b[i, 1]).mean()", "2.5, 97.5"), r"mean of per-photo IoUs"),
+        (_paired_bootstrap_with("b[i, 0].sum() / b[i, 1].sum() - a[i, 0].sum() / a[i, 1].sum()", "2.5, 97.5"), r"IoU\(b\) - IoU\(a\)"),
         ("""
         a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
         difference = a[:, 0].sum() / a[:, 1].sum() - b[:, 0].sum() / b[:, 1].sum()
