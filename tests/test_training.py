@@ -41,8 +41,13 @@ def small_model(profile, **kwargs):
 
 def test_smoke_training_learns(data):
     """Justification of 0.6: an all-background model scores 0 pet IoU and an all-pet
-    model scores the pet share (about 0.15 on generated data); 0.6 needs real shapes."""
-    profile, train, val = data
+    model scores the pet share (about 0.15 on generated data); 0.6 needs real shapes.
+    The smoke network at 48 px instead of 64 (0.68 here, in half the time)."""
+    smoke, _, _ = data
+    profile = type(smoke)(**{**smoke.as_dict(), "image_size": 48})
+    options = dict(source="generated", image_size=48, verbose=False)
+    train = uh.load_pets("train", batch_size=profile.batch_size, augment=True, **options)
+    val = uh.load_pets("validation", batch_size=16, **options)
     keras.utils.set_random_seed(1)
     model = small_model(profile)
     uh.compile_model(model, learning_rate=profile.learning_rate, decay_steps=10 * 15)
