@@ -81,3 +81,42 @@ def test_notebook02_classic_unet_matches_build_unet():
     package = build_unet((32, 32, 3))
     assert layer_configs(inline) == layer_configs(package)
     assert inline.count_params() == package.count_params()
+
+
+@pytest.fixture(scope="module")
+def notebook03():
+    import tensorflow as tf
+
+    import unet_helpers as uh
+
+    return inline_functions("03_pet_data.ipynb", {"pet_pipeline"},
+                            {"tf": tf, "uh": uh})["pet_pipeline"]
+
+
+def batches(dataset, epochs=2):
+    """Every batch of ``epochs`` passes, as arrays (the second pass reshuffles and re-augments)."""
+    return [[(x.numpy(), y.numpy()) for x, y in dataset] for _ in range(epochs)]
+
+
+def test_notebook03_pipeline_is_what_load_pets_builds(notebook03):
+    """Notebook 03 writes the tf.data chain out; uh.load_pets("train") is that chain."""
+    import numpy as np
+
+    import unet_helpers as uh
+
+    options = dict(source="generated", limit=20, verbose=False)
+    mine = notebook03(uh.raw_pairs("train", **options), 32, 8)
+    package = uh.load_pets("train", image_size=32, batch_size=8, augment=True,
+                           drop_remainder=True, **options)
+    ours, theirs = batches(mine), batches(package)
+    assert [len(epoch) for epoch in ours] == [len(epoch) for epoch in theirs] == [2, 2]
+    for epoch_ours, epoch_theirs in zip(ours, theirs):
+        for (x, y), (x2, y2) in zip(epoch_ours, epoch_theirs):
+            np.testing.assert_array_equal(x, x2)
+            np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(ours[0][0][0], ours[1][0][0]), "each epoch is new"
+    other = batches(notebook03(uh.raw_pairs("train", **options), 32, 8, seed=1), epochs=1)
+    assert not np.array_equal(other[0][0][0], theirs[0][0][0]), "the comparison can fail"
+    for name in ("cache", "prefetch"):  # the notebook's knobs change speed, not batches
+        changed = batches(notebook03(uh.raw_pairs("train", **options), 32, 8, **{name: False}))
+        np.testing.assert_array_equal(changed[1][1][0], theirs[1][1][0])

@@ -80,7 +80,11 @@ def to_float(image, mask):
 def build_pipeline(pairs: tf.data.Dataset, *, image_size: int, mask_mode: str,
                    batch_size=None, augment=False, shuffle=False, seed=0, cache=True,
                    drop_remainder=False):
-    """Resize, label, (cache), (shuffle), (augment), (batch) and prefetch ``pairs``."""
+    """Resize, label, (cache), (shuffle), (augment), (batch) and prefetch ``pairs``.
+
+    Notebook 03 writes this chain out for the training split (``pet_pipeline``);
+    ``tests/test_notebook_code.py`` keeps the two giving the same batches.
+    """
     dataset = pairs.map(lambda i, t: resize_pair(i, t, image_size), num_parallel_calls=AUTOTUNE)
     dataset = dataset.map(lambda i, t: (i, trimap_to_labels(t, mask_mode)),
                           num_parallel_calls=AUTOTUNE)
