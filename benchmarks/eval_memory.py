@@ -4,7 +4,7 @@
 Not a test. For each N it starts a fresh Python process that imports
 TensorFlow, builds a U-Net and measures its resident memory (the baseline),
 then evaluates N generated images with ``uh.evaluation.evaluate_dataset`` and
-reports the peak resident memory above that baseline. The goal (notebook 05
+reports the peak resident memory above that baseline. The goal (notebook 06
 on Colab): the 3,669 test photos at 256 px (the ``gpu`` profile's size) stay
 under 3 GB above the baseline, and the peak grows with N by no more than the
 per-image IoU list (4 bytes an image).
@@ -17,7 +17,7 @@ importing TensorFlow, building the model and predicting one batch of zeros
 (TensorFlow sets up its kernels and buffers then, whatever N is). The images are generated pets
 (``uh.load_pets(source="generated")``, its 60 test images repeated to reach N):
 only those 60 are cached, the rest is made on the fly, so the input pipeline
-does not grow with N either. (Notebook 05 reads its split with
+does not grow with N either. (Notebook 06 reads its split with
 ``cache=False`` for the same reason: ``load_pets``' cache would keep the photos
 as uint8, N x H x W x 4 bytes, about 0.96 GB for 3,669 photos at 256 px.)
 
@@ -131,7 +131,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, TEST_SPLIT],
                         help="numbers of images N, one fresh process each")
     parser.add_argument("--image-size", type=int, default=256, help="the gpu profile's 256")
-    parser.add_argument("--batch-size", type=int, default=16, help="notebook 05 uses 16")
+    parser.add_argument("--batch-size", type=int, default=16, help="notebook 06 uses 16")
     parser.add_argument("--base-filters", type=int, default=8)
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--compare-old", type=int, metavar="N",
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
             print(f"N={r['n']}: {r['above_baseline_mb']} MB above the baseline, {verdict} the "
                   f"{LIMIT_MB} MB goal.")
     cache_mb = max(r["n"] for r in rows) * args.image_size ** 2 * 4 / 2**20
-    print(f"Notebook 05 reads its split with cache=False: load_pets's cache (uint8 photo and "
+    print(f"Notebook 06 reads its split with cache=False: load_pets's cache (uint8 photo and "
           f"mask) would hold {cache_mb:.0f} MB more for N={max(r['n'] for r in rows)} at "
           f"{args.image_size} px.")
 

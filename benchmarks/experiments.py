@@ -29,13 +29,13 @@ Budget, one of two:
   ran at 0.49 steps/s in one run and 0.69 in another, so each variant's
   ``steps`` (in its result file) are part of what was measured.
 - ``--steps N``: the same number of batches for every variant (the same work
-  whatever else the machine does). Notebook 07's live cell uses this.
+  whatever else the machine does). Notebook 08's live cell uses this.
 
 ``test-time-flip`` changes only the evaluation: it scores the model that
 ``baseline`` trained in the same folder (``--save-models``) when there is one.
 ``--out`` defaults to ``runs/experiments`` (ignored by git). The results the
 package ships are written with ``--out unet_helpers/measured/experiments``
-(read by ``uh.variants.measured()``: notebook 07 reads them, also in Colab),
+(read by ``uh.variants.measured()``: notebook 08 reads them, also in Colab),
 and ``python3 tasks.py generate`` then turns them into the README's table.
 After the variants, ``iou.png`` and ``cost.png`` are drawn from every result
 file in ``--out`` (into ``benchmarks/results/experiments/`` for the package's own).
@@ -69,7 +69,7 @@ import unet_helpers as uh  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # generate.py: the README table's columns
-PACKAGE_DATA = ROOT / "unet_helpers" / "measured" / "experiments"  # what notebook 07 reads
+PACKAGE_DATA = ROOT / "unet_helpers" / "measured" / "experiments"  # what notebook 08 reads
 DEFAULT_OUT = ROOT / "runs" / "experiments"  # never the package's data by accident
 FIGURES = ROOT / "benchmarks" / "results" / "experiments"
 # the photos: $UNET_PETS_DIR, else the development sample beside the checkout
@@ -103,7 +103,7 @@ def run_one(variant, args, models: Path | None):
 
 def load_results(folder: Path) -> list[dict]:
     """Every variant's result file in ``folder``, in the order of the variant list."""
-    order = {variant.name: number for number, variant in enumerate(VARIANTS)}
+    order = {name: number for number, name in enumerate(BY_NAME)}
     results = [json.loads(path.read_text()) for path in folder.glob("*.json")]
     return sorted((r for r in results if r.get("variant") in order),
                   key=lambda r: order[r["variant"]])
@@ -166,13 +166,14 @@ def main(argv=None) -> int:
                              "(default runs/experiments; 'none' saves nothing)")
     parser.add_argument("--figures", type=Path, metavar="FOLDER",
                         help="where iou.png and cost.png go (default: --out, or "
-                             "benchmarks/results/experiments for the package's results)")
+                             "benchmarks/results/experiments for the package's results; "
+                             "'none' draws nothing)")
     parser.add_argument("--list", action="store_true", help="list the variants and stop")
     args = parser.parse_args(argv)
     args.argv = argv
     models = None if str(args.save_models) == "none" else args.save_models
     if args.list:
-        for variant in VARIANTS:
+        for variant in BY_NAME.values():
             print(f"{variant.name:<22} {variant.what}")
         return 0
     unknown = [name for name in args.variants if name not in BY_NAME]
@@ -208,7 +209,7 @@ def main(argv=None) -> int:
     print(summary_table(results))
     shipped = args.out.resolve() == PACKAGE_DATA
     figures = args.figures or (FIGURES if shipped else args.out)
-    for path in draw_figures(results, figures):
+    for path in draw_figures(results, figures) if str(figures) != "none" else []:
         print(f"wrote {path}")
     if shipped:
         print("The package's results changed: run `python3 tasks.py generate` for the README.")

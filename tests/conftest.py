@@ -26,8 +26,8 @@ NOT_THE_SAMPLE_WHY = (f"{SAMPLE_DIR} is absent or not the 300-photo development 
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist, keep what belongs together in one process, in order.
 
-    nbval runs a notebook cell by cell in one kernel, and notebooks 05 and 06
-    read what notebook 04 saved: 04, 05 and 06 form one group, in order; every
+    nbval runs a notebook cell by cell in one kernel, and notebooks 06 and 07
+    read what notebook 04 saved: 04, 06 and 07 form one group, in order; every
     other notebook is a group of its own. A test module is a group too, so its
     module-scoped fixtures (a trained model) are made once.
     """
@@ -35,13 +35,13 @@ def pytest_collection_modifyitems(items):
         if item.path.suffix != ".ipynb":
             return item.path.stem
         number = item.path.name[:2]
-        return "notebooks-04-06" if number in ("04", "05", "06") else f"notebook-{number}"
+        return "notebooks-04-06-07" if number in ("04", "06", "07") else f"notebook-{number}"
 
     for item in items:
         item.add_marker(pytest.mark.xdist_group(group(item)))
     # the longest groups first, so that the two processes finish at about the same time
-    first = {"test_opened_alone": 0, "notebooks-04-06": 1, "test_training": 2,
-             "notebook-07": 3, "test_gpu_settings": 4}
+    first = {"test_opened_alone": 0, "notebooks-04-06-07": 1, "notebook-05": 2,
+             "test_training": 3, "notebook-08": 4, "test_gpu_settings": 5}
     items.sort(key=lambda item: (first.get(group(item), 9), item.path.name))
 
 

@@ -38,6 +38,61 @@ def _paired_bootstrap_with(difference: str, percentiles: str) -> str:
     """
 
 
+def _compile_with(rate="rate", optimizer="keras.optimizers.Adam(rate)",
+                  loss="uh.losses.CrossEntropyDiceLoss(from_logits=False)",
+                  schedule="keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01)",
+                  metrics=None, jit="jit_compile", condition="decay_steps is not None"):
+    """The model answer of exercise 4.1 with one part replaced (planted mistakes)."""
+    metrics = metrics or """[
+            uh.metrics.SegmentationIoU(class_id=1, num_classes=2, name="pet_iou"),
+            uh.metrics.SegmentationIoU(num_classes=2, name="mean_iou"),
+            uh.metrics.SegmentationDice(class_id=1, num_classes=2, name="pet_dice"),
+            keras.metrics.BinaryAccuracy(name="pixel_accuracy"),
+        ]"""
+    return f"""
+    rate = learning_rate
+    if {condition}:
+        rate = {schedule}
+    model.compile(optimizer={optimizer}, loss={loss}, metrics={metrics}, jit_compile={jit})
+    """ if rate == "rate" else f"""
+    model.compile(optimizer={optimizer}, loss={loss}, metrics={metrics}, jit_compile={jit})
+    """
+
+
+def _loops_with(down="base_filters * 2**level", bridge="base_filters * 2**depth",
+                up_order="reversed(range(depth))", up="base_filters * 2**level",
+                levels="range(depth)",
+                head='layers.Conv2D(1, 1, padding="same", activation="sigmoid")'):
+    """The model answer of exercise 2.3 with one part replaced (planted mistakes)."""
+    return f"""
+    inputs = keras.Input(input_shape)
+    skips, x = [], inputs
+    for level in {levels}:
+        skip, x = encoder_block(x, {down})
+        skips.append(skip)
+    x = conv_block(x, {bridge})
+    for level in {up_order}:
+        x = decoder_block(x, skips[level], {up})
+    outputs = {head}(x)
+    return keras.Model(inputs, outputs)
+    """
+
+
+def _threshold_by(score=None, choose="np.argmax", empty="1.0"):
+    """An exercise 6.2 answer with its score of one threshold (or its choice) replaced."""
+    score = score or f"""
+            predicted = scores > t
+            inter, union = (truth & predicted).sum(axis=(1, 2)), (truth | predicted).sum(axis=(1, 2))
+            return np.where(union > 0, inter / np.maximum(union, 1), {empty}).mean()
+            """
+    return f"""
+    truth, scores = np.asarray(truths) == 1, np.asarray(scores)[..., 0]
+
+    def mean_iou(t):{score}
+    return candidates[int({choose}([mean_iou(t) for t in candidates]))]
+    """
+
+
 MISTAKES = {
     "ex01_conv_block": [
         (_conv_block_with('num_filters, 3, padding="valid"'), r"padding='same'"),
@@ -124,14 +179,58 @@ MISTAKES = {
         """, r"Conv2DTranspose has 10 filters when the block is asked for 6"),
     ],
     "ex01_conv_block_params": [
-        ("return 9 * in_channels * filters + 9 * filters * filters + 8 * filters",
+        # all four numbers of batch norm, as section 1 counted them
+        ("""
+        biases = filters if use_bias else 0
+        return (kernel_size**2 * (in_channels + filters) * filters + 2 * biases
+                + 2 * 4 * filters)
+        """, r"only gamma and beta are trained"),
+        # biases whatever use_bias says
+        ("return kernel_size**2 * (in_channels + filters) * filters + 2 * filters + 4 * filters",
+         r"use_bias=False the convolutions have no biases"),
+        # no biases ever
+        ("return kernel_size**2 * (in_channels + filters) * filters + 4 * filters",
          r"left out the biases"),
-        ("return 9 * in_channels * filters + filters + 9 * filters * filters + filters",
-         r"left out batch norm"),
-        ("return 9 * in_channels * filters + 9 * filters * filters + 2 * filters + 4 * filters",
-         r"4 numbers per channel, not 2"),
-        ("return 2 * (9 * in_channels * filters + filters + 4 * filters)",
-         r"second convolution sees `filters` channels"),
+        # 3 x 3 whatever kernel_size says
+        ("""
+        biases = filters if use_bias else 0
+        return 9 * (in_channels + filters) * filters + 2 * biases + 4 * filters
+        """, r"use kernel_size"),
+        # k weights per channel pair instead of k * k
+        ("""
+        biases = filters if use_bias else 0
+        return kernel_size * (in_channels + filters) * filters + 2 * biases + 4 * filters
+        """, r"kernel_size\*\*2 weights"),
+        # the second convolution fed in_channels
+        ("""
+        biases = filters if use_bias else 0
+        return 2 * (kernel_size**2 * in_channels * filters + biases) + 4 * filters
+        """, r"second convolution sees `filters` channels"),
+        # batch norm left out
+        ("""
+        biases = filters if use_bias else 0
+        return kernel_size**2 * (in_channels + filters) * filters + 2 * biases
+        """, r"left out batch norm"),
+    ],
+    "ex02_build_unet_loop": [
+        # the skips in the order they were made: the shallowest meets the deepest decoder
+        (_loops_with(up_order="range(depth)"), r"walk the skips in reverse"),
+        # four levels whatever depth says
+        (_loops_with(levels="range(4)", up_order="reversed(range(4))"), r"pool `depth`"),
+        # the classic 64 filters whatever base_filters says
+        (_loops_with(down="64 * 2**level", bridge="64 * 2**depth", up="64 * 2**level"),
+         r"`base_filters`"),
+        # the bridge as wide as the deepest encoder
+        (_loops_with(bridge="base_filters * 2**(depth - 1)"), r"the bridge"),
+        # every decoder with the bridge's filters
+        (_loops_with(up="base_filters * 2**depth"), r"each decoder the filters"),
+        # doubling one level too early
+        (_loops_with(down="base_filters * 2**(level + 1)"), r"`base_filters`"),
+        # no sigmoid: logits out of a head the loss reads as probabilities
+        (_loops_with(head='layers.Conv2D(1, 1, padding="same")'), r"with a sigmoid"),
+        # a softmax over two channels instead of one sigmoid channel
+        (_loops_with(head='layers.Conv2D(2, 1, padding="same", activation="softmax")'),
+         r"to one channel"),
     ],
     "ex02_padded_size": [
         ("return size // 2**depth * 2**depth", r"smaller than the image: round up"),
@@ -151,14 +250,46 @@ MISTAKES = {
          r"gave 3 shapes for depth 4"),
     ],
     "ex03_resize_mask": [
-        ("return tf.image.resize(mask, (size, size))", r"method='nearest'"),
-        ("return tf.image.resize(mask, (size, size), method='area')", r"no class"),
-        ("return tf.image.resize(mask, (24, 24), method='nearest')",
-         r"Asked for size 80, the shape is \(24, 24, 1\)"),
-        ("return tf.image.resize(mask.numpy(), (size, size), method='nearest')",
-         r"fails inside tf.data"),
-        ("return tf.cast(tf.round(tf.image.resize(mask, (size, size))), tf.uint8)",
-         r"not at the right places"),
+        # the library call the exercise asks you to write yourself, with its default: bilinear
+        ("return tf.image.resize(mask, (size, size))", r"no class"),
+        # the output pixel's corner instead of its centre
+        ("""
+        rows = (np.arange(size) * mask.shape[0] / size).astype(int)
+        cols = (np.arange(size) * mask.shape[1] / size).astype(int)
+        return mask[rows][:, cols]
+        """, r"half a pixel off"),
+        # rounded instead of floored: the last row reaches one past the end
+        ("""
+        rows = np.round((np.arange(size) + 0.5) * mask.shape[0] / size).astype(int)
+        cols = np.round((np.arange(size) + 0.5) * mask.shape[1] / size).astype(int)
+        return mask[np.minimum(rows, mask.shape[0] - 1)][:, np.minimum(cols, mask.shape[1] - 1)]
+        """, r"Row i takes input row floor"),
+        # the rows' scale used for the columns too
+        ("""
+        rows = np.floor((np.arange(size) + 0.5) * mask.shape[0] / size).astype(int)
+        return mask[rows][:, rows]
+        """, r"W of the"),
+        # a new array of floats, filled pixel by pixel
+        ("""
+        out = np.zeros((size, size, 1))
+        for i in range(size):
+            for j in range(size):
+                out[i, j] = mask[int((i + 0.5) * mask.shape[0] / size),
+                                 int((j + 0.5) * mask.shape[1] / size)]
+        return out
+        """, r"keep the mask's dtype"),
+        # a fixed size
+        ("""
+        rows = np.floor((np.arange(24) + 0.5) * mask.shape[0] / 24).astype(int)
+        cols = np.floor((np.arange(24) + 0.5) * mask.shape[1] / 24).astype(int)
+        return mask[rows][:, cols]
+        """, r"Asked for size 80, the shape is \(24, 24, 1\)"),
+        # the channel axis dropped
+        ("""
+        rows = np.floor((np.arange(size) + 0.5) * mask.shape[0] / size).astype(int)
+        cols = np.floor((np.arange(size) + 0.5) * mask.shape[1] / size).astype(int)
+        return mask[rows][:, cols][..., 0]
+        """, r"channel kept"),
     ],
     "ex03_to_binary": [
         ("return trimap - 1", r"pet would be 0 and background 1"),
@@ -186,6 +317,35 @@ MISTAKES = {
         flip = tf.random.uniform([]) < 0.5
         return (tf.where(flip, image[:, ::-1], image), tf.where(flip, mask[:, ::-1], mask))
         """, r"same seed .* flipped once and not the other time"),
+    ],
+    "ex04_compile_unet": [
+        # a constant rate although decay_steps is given
+        (_compile_with(rate="const", optimizer="keras.optimizers.Adam(learning_rate)"), r"must follow a cosine"),
+        # CosineDecay's default floor: the rate ends at zero
+        (_compile_with(schedule="keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)"), r"alpha=0.01"),
+        # a rate typed in instead of the argument
+        (_compile_with(schedule="keras.optimizers.schedules.CosineDecay(1e-3, decay_steps, alpha=0.01)"), r"use the `learning_rate` argument"),
+        # the decay over a fixed number of steps
+        (_compile_with(schedule="keras.optimizers.schedules.CosineDecay(learning_rate, 1000, alpha=0.01)"), r"use the `decay_steps` argument"),
+        # another optimizer
+        (_compile_with(optimizer="keras.optimizers.SGD(rate)"), r"keras.optimizers.Adam"),
+        # cross-entropy alone
+        (_compile_with(loss='"binary_crossentropy"'), r"cross-entropy \+ Dice"),
+        # the sigmoid head's probabilities taken for logits
+        (_compile_with(loss="uh.losses.CrossEntropyDiceLoss(from_logits=True)"), r"from_logits=False"),
+        # Keras's generic accuracy instead of the segmentation metrics
+        (_compile_with(metrics='["accuracy"]'), r"Missing metric\(s\) pet_iou"),
+        # the background's IoU under the pet's name
+        (_compile_with(metrics="""[
+            uh.metrics.SegmentationIoU(class_id=0, num_classes=2, name="pet_iou"),
+            uh.metrics.SegmentationIoU(num_classes=2, name="mean_iou"),
+            uh.metrics.SegmentationDice(class_id=1, num_classes=2, name="pet_dice"),
+            keras.metrics.BinaryAccuracy(name="pixel_accuracy"),
+        ]"""), r"class_id=1"),
+        # jit_compile left at Keras's default
+        (_compile_with(jit='"auto"'), r"not compiled with XLA"),
+        # the cosine even without a step count
+        (_compile_with(condition="True", schedule="keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps or 1, alpha=0.01)"), r"decay_steps=None the rate must stay"),
     ],
     "ex04_dice_loss": [
         ("""
@@ -242,7 +402,98 @@ MISTAKES = {
         return (truth & predicted).sum() / union if union else 1.0
         """, r"With threshold=0.35 you gave"),
     ],
-    "ex05_iou_from_confusion": [
+    "ex05_cosine_rate": [
+        # a straight line from peak to floor * peak
+        ("return peak * (floor + (1 - floor) * (1 - min(1.0, fraction)))", r"straight line"),
+        # the cosine down to zero, no floor
+        ("return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction)))", r"not at zero"),
+        # cos(pi * f) without 0.5 * (1 + ...): ends at -peak
+        ("return peak * math.cos(math.pi * min(1.0, fraction))", r"negative"),
+        # no clamp: after the end the cosine climbs again
+        ("return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * fraction)))",
+         r"min\(1, fraction\)"),
+        # a fixed floor of 0.01 instead of the argument
+        ("return peak * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction))))",
+         r"use the `floor` argument"),
+        # the floor taken as a rate, not a share of the peak
+        ("return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, fraction)))",
+         r"share of the peak"),
+        # a cosine over a quarter period: never reaches the floor on time
+        ("return peak * (floor + (1 - floor) * math.cos(math.pi / 2 * min(1.0, fraction)))",
+         r"expected"),
+    ],
+    "ex05_pet_outline": [
+        # the argmax: background where pet and border together outweigh it
+        ("return (np.argmax(probabilities, axis=-1) != 1).astype(np.uint8)", r"add the two"),
+        # the pet alone: the border left out of the outline
+        ("return (np.asarray(probabilities)[..., 0] > 0.5).astype(np.uint8)",
+         r"border \(channel 2\) is part"),
+        # channel 0 taken for the background
+        ("return (1 - np.asarray(probabilities)[..., 0] > 0.5).astype(np.uint8)",
+         r"Channel 0 is the pet"),
+        # pet and background added
+        ("""
+        p = np.asarray(probabilities)
+        return (p[..., 0] + p[..., 1] > 0.5).astype(np.uint8)
+        """, r"add channels 0 and 2"),
+        # >= instead of >
+        ("""
+        p = np.asarray(probabilities)
+        return (p[..., 0] + p[..., 2] >= 0.5).astype(np.uint8)
+        """, r"use > 0.5"),
+        # the channel axis kept
+        ("""
+        p = np.asarray(probabilities)
+        return (p[..., 0:1] + p[..., 2:3] > 0.5).astype(np.uint8)
+        """, r"drop the channel axis"),
+        # written for one image: the batch's first axis taken for rows
+        ("""
+        p = np.asarray(probabilities)
+        return (p[:, :, 0] + p[:, :, 2] > 0.5).astype(np.uint8)
+        """, r"\[\.\.\., k\]"),
+        # probabilities instead of a mask
+        ("""
+        p = np.asarray(probabilities)
+        return p[..., 0] + p[..., 2]
+        """, r"0 \(background\) and 1"),
+    ],
+    "ex05_balanced_weights": [
+        # proportional to the counts, not inversely
+        ("""
+        counts = np.asarray(counts, dtype=float)
+        return counts / counts.mean()
+        """, r"\*inversely\*"),
+        # inverse shares, not scaled to mean 1
+        ("""
+        counts = np.maximum(np.asarray(counts, dtype=float), 1)
+        return counts.sum() / counts
+        """, r"have mean"),
+        # scaled to sum 1 instead of mean 1
+        ("""
+        counts = np.maximum(np.asarray(counts, dtype=float), 1)
+        weights = 1 / counts
+        return weights / weights.sum()
+        """, r"sum to 1"),
+        # no guard for an empty class: an infinite weight
+        ("""
+        counts = np.asarray(counts, dtype=float)
+        weights = counts.sum() / counts
+        return weights / weights.mean()
+        """, r"count it as one"),
+        # written for two classes only
+        ("""
+        pet, background = counts[0], counts[1]
+        weights = np.array([background, pet], dtype=float) / (pet + background) * 2
+        return weights
+        """, r"for 3 classes"),
+        # the empty class dropped to weight 0 instead of counted as one pixel
+        ("""
+        counts = np.asarray(counts, dtype=float)
+        weights = np.where(counts > 0, counts.sum() / np.where(counts > 0, counts, 1), 0)
+        return weights / weights.mean()
+        """, r"count the empty class"),
+    ],
+    "ex06_iou_from_confusion": [
         ("return np.diag(matrix) / np.asarray(matrix).sum(axis=1)", r"the recall"),
         ("return np.diag(matrix) / np.asarray(matrix).sum(axis=0)", r"the precision"),
         ("""
@@ -263,40 +514,46 @@ MISTAKES = {
             return np.where(correct > 0, correct / union, np.nan)
         """, r"its IoU is 0 .* not NaN"),
     ],
-    "ex05_best_threshold": [
+    "ex06_best_threshold": [
+        # the pooled IoU of all pixels: section 5's question, not this one
+        (_threshold_by("""
+            predicted = scores > t
+            return (truth & predicted).sum() / (truth | predicted).sum()
+            """), r"best \*pooled\* IoU"),
+        # the argmin
+        (_threshold_by(choose="np.argmin"), r"\*lowest\* mean IoU"),
+        # the best mean itself instead of its threshold
         ("""
-        truth = np.asarray(truths) == 1
-        ious = [(truth & (np.asarray(scores)[..., 0] > t)).sum()
-                / (truth | (np.asarray(scores)[..., 0] > t)).sum() for t in candidates]
-        return candidates[int(np.argmin(ious))]
-        """, r"\*lowest\* IoU"),
+        truth, scores = np.asarray(truths) == 1, np.asarray(scores)[..., 0]
+        means = []
+        for t in candidates:
+            predicted = scores > t
+            inter, union = (truth & predicted).sum(axis=(1, 2)), (truth | predicted).sum(axis=(1, 2))
+            means.append(np.where(union > 0, inter / np.maximum(union, 1), 1.0).mean())
+        return max(means)
+        """, r"return the threshold that gives"),
+        # a loop that keeps the last of a tie
         ("""
-        truth = np.asarray(truths) == 1
-        return max((truth & (np.asarray(scores)[..., 0] > t)).sum()
-                   / (truth | (np.asarray(scores)[..., 0] > t)).sum() for t in candidates)
-        """, r"return the threshold that gives it"),
-        ("""
-        truth = np.asarray(truths) == 1
+        truth, scores = np.asarray(truths) == 1, np.asarray(scores)[..., 0]
         best, chosen = -1.0, None
         for t in candidates:
-            predicted = np.asarray(scores)[..., 0] > t
-            iou = (truth & predicted).sum() / (truth | predicted).sum()
-            if iou >= best:
-                best, chosen = iou, t
+            predicted = scores > t
+            inter, union = (truth & predicted).sum(axis=(1, 2)), (truth | predicted).sum(axis=(1, 2))
+            mean = np.where(union > 0, inter / np.maximum(union, 1), 1.0).mean()
+            if mean >= best:
+                best, chosen = mean, t
         return chosen
         """, r"return the first of them"),
-        ("""
-        truth = np.asarray(truths) == 1
-        best, chosen = -1.0, None
-        for t in sorted(candidates, reverse=True):
-            predicted = np.asarray(scores)[..., 0] > t
-            iou = (truth & predicted).sum() / (truth | predicted).sum()
-            if iou > best:
-                best, chosen = iou, t
-        return chosen
-        """, r"you returned 0.7: when several tie"),
+        # an image without pet, predicted without pet, counted as 0
+        (_threshold_by(empty="0.0"), r"count its IoU as 1.0"),
+        # the mean over the pixels' axis instead of the images'
+        (_threshold_by("""
+            predicted = scores > t
+            inter, union = (truth & predicted).sum(axis=0), (truth | predicted).sum(axis=0)
+            return np.where(union > 0, inter / np.maximum(union, 1), 1.0).mean()
+            """), r"each image's IoU first"),
     ],
-    "ex06_network_input": [
+    "ex07_network_input": [
         ("""
         if scale_to == "auto":
             factor = train_size / max(photo_shape)
@@ -323,7 +580,7 @@ MISTAKES = {
         return math.ceil(height / multiple) * multiple, math.ceil(width / multiple) * multiple
         """, r"expected \(96, 96\)"),
     ],
-    "ex06_flip_average": [
+    "ex07_flip_average": [
         ("return (predict(photo) + predict(photo[:, ::-1])) / 2", r"flip them back"),
         ("return (predict(photo) + predict(photo[::-1])[::-1]) / 2", r"upside down"),
         ("""
@@ -333,13 +590,13 @@ MISTAKES = {
         ("return predict(photo[:, ::-1])[:, ::-1]", r"Not the average"),
         ("return predict(photo) + predict(photo[:, ::-1])[:, ::-1]", r"Not the average"),
     ],
-    "ex07_scaled_gflops": [
+    "ex08_scaled_gflops": [
         ("return gflops * width_factor * size_factor**2", r"linear in the width"),
         ("return gflops * width_factor**2 * size_factor", r"linear in the side"),
         ("return gflops * width_factor**2 + size_factor**2", r"expected"),
         ("return gflops * 2 * width_factor * size_factor", r"expected|linear"),
     ],
-    "ex07_paired_interval": [
+    "ex08_paired_interval": [
         ("""
         a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
         rng = np.random.default_rng(0)
@@ -364,6 +621,34 @@ MISTAKES = {
 # --- other right answers: written differently, each must pass its check ----------------------
 
 EQUIVALENTS = {
+    "ex04_compile_unet": [
+        # the package's loss and metrics by name, keyword arguments, another test for None
+        """
+        if decay_steps:
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                initial_learning_rate=learning_rate, decay_steps=decay_steps, alpha=0.01)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                      loss=uh.losses.make_loss("crossentropy+dice"),
+                      metrics=uh.metrics.segmentation_metrics("binary"),
+                      jit_compile=jit_compile)
+        """,
+        # the package's own call
+        """
+        uh.compile_model(model, learning_rate=learning_rate, decay_steps=decay_steps,
+                         jit_compile=jit_compile)
+        """,
+    ],
+    "ex01_conv_block_params": [
+        # layer by layer, with the notebook's own helpers
+        """
+        def trained_conv(c_in, c_out):
+            return kernel_size * kernel_size * c_in * c_out + (c_out if use_bias else 0)
+
+        batch_norm = 2 * filters
+        return (trained_conv(in_channels, filters) + batch_norm
+                + trained_conv(filters, filters) + batch_norm)
+        """,
+    ],
     "ex01_conv_block": [
         # no biases before batch norm: its own shift does their job
         _conv_block_with('num_filters, 3, padding="same", use_bias=False'),
@@ -377,6 +662,34 @@ EQUIVALENTS = {
         return x
         """,
     ],
+    "ex02_build_unet_loop": [
+        # the package's own network
+        "return uh.build_unet(input_shape, base_filters=base_filters, depth=depth)",
+        # a list of filters, and the skips popped from the end
+        """
+        filters = [base_filters * 2**level for level in range(depth + 1)]
+        x = inputs = keras.Input(input_shape)
+        skips = []
+        for width in filters[:-1]:
+            skip, x = encoder_block(x, width)
+            skips.append(skip)
+        x = conv_block(x, filters[-1])
+        for width in reversed(filters[:-1]):
+            x = decoder_block(x, skips.pop(), width)
+        return keras.Model(inputs, layers.Conv2D(1, 1, activation="sigmoid")(x))
+        """,
+    ],
+    "ex03_resize_mask": [
+        # the rows and columns chosen with np.ix_, the indices clipped for safety
+        """
+        height, width = mask.shape[:2]
+        rows = np.minimum(((np.arange(size) + 0.5) * height / size).astype(int), height - 1)
+        cols = np.minimum(((np.arange(size) + 0.5) * width / size).astype(int), width - 1)
+        return mask[np.ix_(rows, cols)]
+        """,
+        # TensorFlow's own, for comparison
+        'return tf.image.resize(mask, (size, size), method="nearest")',
+    ],
     "ex03_to_binary": [
         "return tf.cast(tf.not_equal(trimap, tf.constant(2, tf.uint8)), tf.uint8)",
         "return tf.where(trimap == 2, 0, 1)",
@@ -388,7 +701,50 @@ EQUIVALENTS = {
         return stacked[..., :3], tf.cast(stacked[..., 3:], mask.dtype)
         """,
     ],
-    "ex06_network_input": [
+    "ex05_cosine_rate": [
+        # the package's own curve
+        "return uh.training.TimeBudget(1, peak=peak, floor=floor).rate(fraction)",
+        # a cosine from peak to the end rate, written with numpy
+        """
+        end = floor * peak
+        fraction = np.clip(fraction, 0, 1)
+        return float(end + (peak - end) * (1 + np.cos(np.pi * fraction)) / 2)
+        """,
+    ],
+    "ex05_pet_outline": [
+        # one minus the background, as a boolean mask
+        "return 1 - np.asarray(probabilities)[..., 1] > 0.5",
+        # in TensorFlow
+        """
+        p = tf.convert_to_tensor(probabilities)
+        return tf.cast(p[..., 0] + p[..., 2] > 0.5, tf.uint8).numpy()
+        """,
+    ],
+    "ex05_balanced_weights": [
+        # n / (k * n_c), the formula scikit-learn calls "balanced", then mean 1
+        """
+        counts = np.clip(np.array(counts, dtype=float), 1, None)
+        weights = counts.sum() / (len(counts) * counts)
+        return list(weights / np.mean(weights))
+        """,
+        "return uh.training.balanced_weights(counts)",
+    ],
+    "ex06_best_threshold": [
+        # image by image in a loop
+        """
+        best, chosen = -1.0, None
+        for t in candidates:
+            ious = []
+            for truth, score in zip(truths, scores):
+                pet, predicted = truth == 1, score[..., 0] > t
+                union = (pet | predicted).sum()
+                ious.append((pet & predicted).sum() / union if union else 1.0)
+            if np.mean(ious) > best:
+                best, chosen = np.mean(ious), t
+        return chosen
+        """,
+    ],
+    "ex07_network_input": [
         """
         if scale_to == "auto":
             return [train_size, train_size]
@@ -397,14 +753,14 @@ EQUIVALENTS = {
         return [-(-n // side) * side for n in shape]
         """,
     ],
-    "ex06_flip_average": [
+    "ex07_flip_average": [
         "return (predict(photo) + tf.reverse(predict(tf.reverse(photo, [1])), [1])) / 2",
         "return np.mean([predict(photo), predict(photo[:, ::-1])[:, ::-1]], axis=0)",
     ],
-    "ex07_scaled_gflops": [
+    "ex08_scaled_gflops": [
         "return gflops * (width_factor * size_factor) ** 2",
     ],
-    "ex07_paired_interval": [
+    "ex08_paired_interval": [
         """
         a, b = np.asarray(overlaps_a, float), np.asarray(overlaps_b, float)
         draws = np.random.default_rng(1).multinomial(len(a), [1 / len(a)] * len(a), rounds)

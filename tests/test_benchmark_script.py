@@ -94,7 +94,7 @@ def test_gpu_check_runs_the_keras_only_layers_under_each_policy(tmp_path):
 
 
 def test_the_gpu_figures_quoted_match_the_results_files():
-    """Notebook 04 and the README quote benchmarks/results/gpu/: the numbers must be those."""
+    """Notebook 05 and the README quote benchmarks/results/gpu/: the numbers must be those."""
     runs = {}
     for path in (ROOT / "benchmarks" / "results" / "gpu").glob("gpu_check_*.json"):
         report = json.loads(path.read_text())
@@ -104,7 +104,7 @@ def test_the_gpu_figures_quoted_match_the_results_files():
             runs[run["policy"]] = run
     assert sorted(runs) == ["float32", "mixed_bfloat16", "mixed_float16"]
     float32, mixed = runs["float32"]["train_images_per_s"], runs["mixed_float16"]["train_images_per_s"]
-    notebook = (ROOT / "notebooks" / "04_training.ipynb").read_text()
+    notebook = (ROOT / "notebooks" / "05_training_faster.ipynb").read_text()
     readme = (ROOT / "README.md").read_text()
     for text in (notebook, readme):
         assert f"{float32:.1f}" in text and f"{mixed:.1f}" in text
@@ -133,14 +133,14 @@ def test_readme_states_the_samples_three_way_split():
 
 
 def test_the_resize_policy_figures_quoted_match_the_results_file():
-    """Notebook 06 quotes benchmarks/results/resize/baseline.json: the numbers must be those."""
+    """Notebook 07 quotes benchmarks/results/resize/baseline.json: the numbers must be those."""
     result = json.loads((ROOT / "benchmarks" / "results" / "resize" / "baseline.json")
                         .read_text())
     chosen = result["chosen_on_validation"]
     assert chosen == "squash", "uh.predict_mask squashes: the measurement must have chosen it"
     validation = result["validation"]
     assert validation[chosen]["iou_pet"] == max(v["iou_pet"] for v in validation.values())
-    notebook = (ROOT / "notebooks" / "06_inference_and_export.ipynb").read_text()
+    notebook = (ROOT / "notebooks" / "07_inference_and_export.ipynb").read_text()
     low, high = validation["keep-aspect"]["chosen_minus_this_ci95"]
     assert 0 < low < high, "the quoted difference excludes 0"
     readme = (ROOT / "README.md").read_text()
@@ -213,7 +213,7 @@ def test_the_border_figures_quoted_match_the_results_files():
                 f"{row['test']['border_left_out']['iou_pet']:.3f}")
         assert pair in readme, pair
     # what notebook 03 and the README conclude, paired photo by photo on the shipped 3-minute
-    # runs (one change: the border's weight), as notebook 07 compares
+    # runs (one change: the border's weight), as notebook 08 compares
     import nbformat
 
     import unet_helpers as uh
@@ -238,7 +238,8 @@ def test_the_border_figures_quoted_match_the_results_files():
 
 
 def test_the_schedule_figures_quoted_match_the_results_files():
-    """Notebook 04 (section 10) and the README quote the profile's before/after runs."""
+    """docs/history.md (the tuning runs, once notebook 04's section 10) and the README quote
+    the profile's before/after runs."""
     folder = ROOT / "benchmarks" / "results"
     before = json.loads((folder / "history" / f"{BEFORE}.json").read_text())
     after = json.loads((folder / "cpu-directory-oxford-iiit-pet-sample.json").read_text())
@@ -246,7 +247,7 @@ def test_the_schedule_figures_quoted_match_the_results_files():
     assert after["budget"] == "cosine over 15 min of training"
     assert before["held_out"] == after["held_out"] == "test (48)"
     assert before["steps"] < 2002, "the clock cut the step cosine"
-    notebook = (ROOT / "notebooks" / "04_training.ipynb").read_text()
+    notebook = (ROOT / "docs" / "history.md").read_text().replace("\n", " ")
     # the profile now is quoted in the README, the former step budget in docs/history.md
     readme = "\n".join((ROOT / name).read_text() for name in ("README.md", "docs/history.md")
                        ).replace("\n", " ")
@@ -254,7 +255,7 @@ def test_the_schedule_figures_quoted_match_the_results_files():
         quoted = f"{row['iou_pet']:.3f} (95 % interval {row['iou_pet_ci95']})"
         assert quoted in notebook and quoted in readme, quoted
         assert f"{row['steps']} steps" in notebook and f"{row['images_per_s']} images/s" in notebook
-    # the paired comparison of the schedules that section 10 quotes from notebook 07's results
+    # the paired comparison of the schedules that section 4 there quotes from notebook 08's results
     import unet_helpers as uh
 
     rows = uh.variants.compare(uh.variants.measured())

@@ -45,14 +45,36 @@ def test_compare_pairs_each_variant_with_the_reference_photo_by_photo():
         variants.compare([_result("baseline", base)], reference="nothing")
 
 
-def test_every_variant_changes_one_setting_of_the_baseline():
-    base = variants.BY_NAME["baseline"].settings()
+def test_every_variant_changes_one_setting_of_what_it_is_compared_with():
     for variant in variants.VARIANTS[1:]:
+        base = variants.BY_NAME[variant.against].settings()
         changed = {k for k, v in variant.settings().items() if v != base[k]}
-        if variant.name == "border-ignored":  # compared with loss-crossentropy, not baseline
-            assert changed == {"loss", "border"}
-        else:
-            assert len(changed) == 1, (variant.name, changed)
+        assert len(changed) == 1, (variant.name, variant.against, changed)
+    assert variants.BY_NAME["border-ignored"].against == "loss-crossentropy"
+
+
+def test_compare_scores_each_variant_against_its_one_change_and_adjusts_for_the_family():
+    rng = np.random.default_rng(1)
+    unions = rng.integers(500, 5000, size=60)
+
+    def at(share):
+        return np.stack([(unions * share).astype(int), unions], -1)
+
+    results = [_result("baseline", at(0.6)), _result("loss-crossentropy", at(0.5)),
+               _result("border-ignored", at(0.55))]
+    rows = {row["variant"]: row for row in variants.compare(results, family=True)}
+    assert rows["border-ignored"]["against"] == "loss-crossentropy"
+    assert rows["border-ignored"]["difference"] == pytest.approx(0.05, abs=2e-3), \
+        "the difference from cross-entropy alone, not from the baseline (-0.05)"
+    assert rows["loss-crossentropy"]["against"] == "baseline"
+    for row in rows.values():
+        low, high = row["ci95"]
+        family_low, family_high = row["ci_family"]
+        assert family_low <= low <= high <= family_high, "the family's intervals are wider"
+    everyone = variants.compare(results, reference="baseline")
+    assert {row["against"] for row in everyone} == {"baseline"}
+    with pytest.raises(ValueError, match="compared with 'loss-crossentropy'.*reference="):
+        variants.compare([results[0], results[2]])
 
 
 def test_run_variant_wants_one_budget():
@@ -117,8 +139,8 @@ def test_interval_and_cost_charts_draw_every_point():
     assert [axis.get_xscale() for axis in figure.axes] == ["log", "log"]
 
 
-def test_every_figure_quoted_in_notebook_07_comes_from_the_results():
-    """Numbers like 0.655 or +0.021 in 07's prose must be values of the shipped results."""
+def test_every_figure_quoted_in_notebook_08_comes_from_the_results():
+    """Numbers like 0.655 or +0.021 in 08's prose must be values of the shipped results."""
     import re
 
     import nbformat
@@ -131,17 +153,19 @@ def test_every_figure_quoted_in_notebook_07_comes_from_the_results():
             known |= {f"{score['iou_pet']:.3f}", *(f"{v:.3f}" for v in score["ci95"])}
             low, high = score["ci95"]
             known.add(f"{(high - low) / 2:.3f}")  # an interval's half width, "about ±0.04"
-        for row in uh.variants.compare(results, scoring=scoring):
-            known |= {f"{abs(row['difference']):.3f}", *(f"{abs(v):.3f}" for v in row["ci95"])}
+        for row in uh.variants.compare(results, scoring=scoring, family=True):
+            known |= {f"{abs(row['difference']):.3f}",
+                      *(f"{abs(v):.3f}" for v in (*row["ci95"], *row["ci_family"]))}
+    known |= {"0.05", "0.95"}  # the intervals' level and the error rate it leaves (section 3)
     for result in results:
         known.add(f"{result['forward_gflops']:.2f}")
         known.add(f"{result['images_per_s']:.1f}")
-    nb = nbformat.read(ROOT / "notebooks" / "07_experiments.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "08_experiments.ipynb", as_version=4)
     prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     quoted = re.findall(r"(?<![\d.])[+−-]?(\d+\.\d{2,3})(?![\d])", prose)
     assert quoted, "the conclusions quote measured figures"
     unknown = [q for q in quoted if q not in known]
-    assert not unknown, f"figures in notebook 07 that the results do not hold: {unknown}"
+    assert not unknown, f"figures in notebook 08 that the results do not hold: {unknown}"
     assert results[0]["budget"] in prose, "the budget is stated"
     assert f"{results[0]['test']['photos']} test photos" in prose
 
@@ -155,3 +179,60 @@ def test_the_readme_shows_the_measured_table():
     table = generate.experiments_block()
     assert table.strip() == block.strip() and "benchmarks/experiments.py --minutes" in block
     assert table.count("\n|") == 1 + len(variants.VARIANTS), "a row for every variant"
+
+
+def _quoted(notebook: str, after: str, before: str) -> list[str]:
+    """The figures (0.655, +0.021, ...) in a notebook's prose (or the README) between headings."""
+    import re
+
+    import nbformat
+
+    if notebook == "README.md":
+        prose = (ROOT / notebook).read_text()
+    else:
+        nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+        prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    prose = prose[prose.index(after):prose.index(before, prose.index(after))]
+    return re.findall(r"(?<![\d.])[+−-]?(\d+\.\d{2,3})(?![\d])", prose)
+
+
+def test_the_three_class_runs_pair_the_two_heads_seed_by_seed():
+    runs = uh.measured.three_classes()
+    assert sorted(runs) == [0, 1, 2], "three seeds"
+    for seed, results in runs.items():
+        assert sorted(r["variant"] for r in results) == ["baseline", "three-classes"]
+        assert {r["seed"] for r in results} == {seed}
+        assert len({r["steps"] for r in results}) == 1, "the same budget for both heads"
+        assert len({r["test"]["photos"] for r in results}) == 1
+        assert all("--steps 120" in r["command"] and f"--seed {seed}" in r["command"]
+                   and "/tmp" not in r["command"] for r in results)
+        three = next(r for r in results if r["variant"] == "three-classes")
+        assert three["settings"]["classes"] == 3
+        [row] = uh.variants.compare(results)
+        assert row["against"] == "baseline" and row["variant"] == "three-classes"
+
+
+def test_every_figure_quoted_about_three_classes_and_seeds_comes_from_the_runs():
+    runs = uh.measured.three_classes()
+    known = set()
+    for results in runs.values():
+        for result in results:
+            score = result["test"]["border_as_pet"]
+            known |= {f"{score['iou_pet']:.3f}", *(f"{v:.3f}" for v in score["ci95"])}
+        for row in uh.variants.compare(results):
+            known |= {f"{abs(row['difference']):.3f}", *(f"{abs(v):.3f}" for v in row["ci95"])}
+    differences = [uh.variants.compare(results)[0]["difference"] for results in runs.values()]
+    known.add(f"{abs(np.mean(differences)):.3f}")
+    base = [next(r for r in results if r["variant"] == "baseline")["test"]["border_as_pet"]
+            for results in runs.values()]
+    ious = [score["iou_pet"] for score in base]
+    known.add(f"{max(ious) - min(ious):.3f}")
+    known.add(f"{np.mean([s['ci95'][1] - s['ci95'][0] for s in base]):.3f}")
+    for notebook, after, before in (
+            ("05_training_faster.ipynb", "## 8. Three classes", "## Summary"),
+            ("06_evaluation.ipynb", "### What the interval leaves out", "### At each photo"),
+            ("README.md", "### Three classes against two", "### Keras backends")):
+        quoted = _quoted(notebook, after, before)
+        assert quoted, f"{notebook}: the section quotes its measured figures"
+        unknown = [q for q in quoted if q not in known]
+        assert not unknown, f"figures in {notebook} that the runs do not hold: {unknown}"

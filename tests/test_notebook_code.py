@@ -120,3 +120,77 @@ def test_notebook03_pipeline_is_what_load_pets_builds(notebook03):
     for name in ("cache", "prefetch"):  # the notebook's knobs change speed, not batches
         changed = batches(notebook03(uh.raw_pairs("train", **options), 32, 8, **{name: False}))
         np.testing.assert_array_equal(changed[1][1][0], theirs[1][1][0])
+
+
+def notebook04_cells(*starts: str) -> list[str]:
+    nb = nbformat.read(ROOT / "notebooks" / "04_training.ipynb", as_version=4)
+    found = [next((c.source for c in nb.cells if c.cell_type == "code"
+                   and c.source.startswith(start)), None) for start in starts]
+    assert None not in found, f"notebook 04 no longer has a cell starting with {starts}"
+    return found
+
+
+def compile_settings(model) -> dict:
+    """``model.get_compile_config()`` without the optimizer's auto-numbered name (adam_1)."""
+    config = model.get_compile_config()
+    config["optimizer"]["config"].pop("name")
+    return config
+
+
+@pytest.mark.parametrize("decay_steps,jit_compile", [(37, False), (None, True), (5, "auto")])
+def test_notebook04_compile_is_what_compile_model_does(decay_steps, jit_compile):
+    """Notebook 04's answer to exercise 4.1 and uh.compile_model compile the same way."""
+    import unet_helpers as uh
+
+    namespace = {"keras": keras, "uh": uh}
+    exec(notebook04_cells("def compile_unet")[0], namespace)
+    mine = build_unet((32, 32, 3), base_filters=4, depth=2)
+    namespace["compile_unet"](mine, 0.004, decay_steps, jit_compile=jit_compile)
+    package = uh.compile_model(build_unet((32, 32, 3), base_filters=4, depth=2),
+                               learning_rate=0.004, decay_steps=decay_steps,
+                               jit_compile=jit_compile)
+    assert compile_settings(mine) == compile_settings(package)
+    other = uh.compile_model(build_unet((32, 32, 3), base_filters=4, depth=2),
+                             learning_rate=0.004, decay_steps=decay_steps, loss="dice")
+    assert compile_settings(other) != compile_settings(package), "the comparison can fail"
+
+
+def callback_settings(callbacks) -> list:
+    """Each callback's class and what decides its behaviour (paths, monitor, patience...)."""
+    keys = ("backup_dir", "filepath", "monitor", "mode", "save_best_only", "best",
+            "patience", "filename", "append", "seconds", "state_file", "floor")
+    return [(type(c).__name__, {k: str(getattr(c, k)) for k in keys if hasattr(c, k)})
+            for c in callbacks]
+
+
+@pytest.mark.parametrize("profile_name,resuming", [("cpu", False), ("cpu", True),
+                                                   ("gpu", False)])
+def test_notebook04_callbacks_are_what_make_callbacks_builds(tmp_path, profile_name, resuming):
+    """The callbacks list written out in notebook 04 is uh.make_callbacks's (preview apart)."""
+    import unet_helpers as uh
+
+    profile, epochs = uh.get_profile(profile_name), 30
+    listing, clock = notebook04_cells("MONITOR = ", "clock = None")
+
+    def fresh_folder():
+        folder = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        (folder / "clock.json").write_text('{"seconds_spent": 5.0}')
+        (folder / "log.csv").write_text("epoch,val_pet_iou\n0,0.25\n1,0.5\n")
+        if resuming:
+            (folder / "backup").mkdir()
+        return folder
+
+    mine_dir, package_dir = fresh_folder(), fresh_folder()
+    namespace = {"keras": keras, "uh": uh, "RUN_DIR": mine_dir, "EPOCHS": epochs,
+                 "profile": profile}
+    exec(listing + "\n" + clock, namespace)
+    package = uh.make_callbacks(package_dir, patience=max(10, epochs // 3),
+                                minutes=profile.train_minutes)
+    mine = callback_settings(namespace["callbacks"])
+    theirs = callback_settings(package)
+    assert [row[0] for row in mine] == [row[0] for row in theirs]
+    assert str(mine).replace(str(mine_dir), "RUN") == str(theirs).replace(str(package_dir), "RUN")
+    for name in ("log.csv", "clock.json"):
+        assert (mine_dir / name).exists() == (package_dir / name).exists() == resuming
+    assert (namespace["clock"] is None) == (profile.train_minutes is None)

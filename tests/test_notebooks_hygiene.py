@@ -100,3 +100,21 @@ def test_store_would_reject_stderr_in_a_checked_cell():
     assert [o["text"] for o in nb.cells[0].outputs] == ["1\n2\n"]
     assert nb.cells[0].execution_count == 3
     assert nb.cells[1].outputs == [] and nb.cells[1].execution_count is None
+
+
+def test_the_workbooks_show_the_recipe_written_out():
+    """Show before you hide: the tf.data chain, compile, the callbacks list and fit, in plain
+    Keras, in the workbooks a learner opens (compile is exercise 4.1, its answer folded)."""
+    def code(name):
+        nb = nbformat.read(ROOT / "workbooks" / name, as_version=4)
+        return "\n".join(c.source for c in nb.cells if c.cell_type == "code"), \
+            "\n".join(c.source for c in nb.cells)
+
+    pipeline, _ = code("03_pet_data.ipynb")
+    for step in (".map(", ".cache()", ".shuffle(", ".batch(", ".prefetch("):
+        assert step in pipeline, f"workbook 03 no longer writes out {step}"
+    training, everything = code("04_training.ipynb")
+    assert "callbacks = [\n    keras.callbacks." in training, "workbook 04: the callbacks list"
+    assert "model.fit(" in training
+    assert "model.compile(" in everything and "model.compile(" not in training, \
+        "model.compile( is the learner's to write (exercise 4.1), its answer folded"

@@ -161,8 +161,8 @@ def stderr_of(nb) -> list[str]:
 EXPLAINED = {
     # 04, section 9: Keras does not rebuild the loss-scaling optimizer of a mixed-precision model
     "04": r"Skipping variable loading for optimizer",
-    # 06: predict_folder's one warning for the odd files planted in the folder
-    "06": r"SkippedFileWarning: Skipped 1 file\(s\)",
+    # 07: predict_folder's one warning for the odd files planted in the folder
+    "07": r"SkippedFileWarning: Skipped 1 file\(s\)",
 }
 
 
@@ -191,8 +191,8 @@ class Disconnect(keras.callbacks.Callback):  # test only: the runtime goes away
 callbacks.append(Disconnect())  # after BackupAndRestore, which has saved the epoch'''
 
 
-def test_notebooks_01_to_03_and_07_install_themselves_and_run(colab):
-    for name in ("01", "02", "03", "07"):
+def test_notebooks_01_to_03_05_and_08_install_themselves_and_run(colab):
+    for name in ("01", "02", "03", "05", "08"):
         nb, folder = colab(name)
         ran_every_cell(nb, name)
         assert "Colab: outputs go to" in text_of(nb) and "vanish with it" in text_of(nb)
@@ -220,7 +220,7 @@ def test_training_on_drive_resumes_and_later_notebooks_load_its_model(colab):
     assert "mixed_precision': True" in text_of(nb) and "jit_compile': True" in text_of(nb)
     assert not (folder / "outputs").exists(), "nothing written to the runtime's disk"
 
-    for name in ("05", "06"):
+    for name in ("06", "07"):
         nb, _ = colab(name, save_to_drive=True)
         ran_every_cell(nb, name)
         assert "Loaded the best model of notebook 04" in text_of(nb), name

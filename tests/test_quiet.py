@@ -29,6 +29,18 @@ def test_importing_the_package_writes_nothing_to_stderr():
     assert "TensorFlow" in done.stdout
 
 
+def test_tensorflow_information_lines_stay_out_and_its_warnings_show():
+    """Notebook 05 builds a MirroredStrategy, which logs an INFO line through TF's Python logger."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = ("import unet_helpers as uh; uh.describe_device(); import tensorflow as tf; "
+            "tf.distribute.MirroredStrategy(['/cpu:0']); "
+            "tf.get_logger().warning('a warning the learner must see')")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "MirroredStrategy" not in done.stderr, done.stderr
+    assert "a warning the learner must see" in done.stderr
+
+
 def test_the_package_warnings_show_their_message_alone():
     """In a notebook, the default format adds a kernel's temporary file and a source line."""
     import warnings

@@ -91,10 +91,11 @@ def namespace() -> dict:
     import tensorflow as tf
 
     import unet_helpers as uh
-    from unet_helpers.blocks import conv_block
+    from unet_helpers.blocks import conv_block, decoder_block, encoder_block
 
     return {"keras": keras, "layers": keras.layers, "np": np, "tf": tf, "uh": uh,
-            "conv_block": conv_block}
+            "conv_block": conv_block, "encoder_block": encoder_block,
+            "decoder_block": decoder_block}
 
 
 @contextlib.contextmanager

@@ -41,7 +41,7 @@ def colab_outputs(save_to_drive: bool) -> Path | None:
     A Colab runtime is new and empty for every notebook and is wiped when it
     disconnects. With ``save_to_drive`` Google Drive is mounted and outputs
     (checkpoints, logs, ``best.keras``, the backup that lets training resume)
-    go to ``My Drive/unet-tutorials/outputs``, where notebook 05 finds notebook
+    go to ``My Drive/unet-tutorials/outputs``, where notebook 06 finds notebook
     04's model in another runtime. The dataset stays on the runtime's own disk:
     reading thousands of small files from Drive is many times slower. A
     ``UNET_OUTPUT_DIR`` set by the user wins over both. Returns the outputs
@@ -60,7 +60,7 @@ def colab_outputs(save_to_drive: bool) -> Path | None:
         os.environ.pop(OUTPUT_ENV_VAR, None)  # Drive was on in an earlier run of the cell
         folder = output_dir().resolve()
         print(f"Colab: outputs go to {folder} on this runtime and vanish with it. To keep "
-              "them (and let notebooks 05-06 use notebook 04's model), set SAVE_TO_DRIVE = "
+              "them (and let notebooks 06-06 use notebook 04's model), set SAVE_TO_DRIVE = "
               "True in the first code cell and run it again.")
         return folder
     from google.colab import drive

@@ -36,7 +36,7 @@ NOISE = tuple(re.compile(pattern) for pattern in (
     r"computation placer already registered",
     r"TF-TRT Warning: Could not find TensorRT",
     r"oneDNN custom operations are on",
-    # the TF Lite runtime saying which CPU kernels it chose, and the converter's report (06)
+    # the TF Lite runtime saying which CPU kernels it chose, and the converter's report (07)
     r"Created TensorFlow Lite XNNPACK delegate for CPU",
     r"tf_tfl_flatbuffer_helpers\.cc.*Ignored",
     r"reader\.cc.*Reading",
@@ -77,7 +77,9 @@ def import_tensorflow():
     """Import TensorFlow and look for GPUs without the start-up noise; return the module.
 
     Sets ``TF_CPP_MIN_LOG_LEVEL=1`` (C++ information lines off, warnings on)
-    unless it is set already, and only before TensorFlow's first import.
+    unless it is set already, and only before TensorFlow's first import. The
+    Python side follows the same rule: TensorFlow's logger shows warnings, not
+    information lines such as ``Using MirroredStrategy with devices ...``.
     """
     if "tensorflow" not in sys.modules:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
@@ -85,6 +87,8 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")  # the CUDA probe, which logs once
+    if tf.get_logger().level < 30:  # logging.WARNING; a level the user chose higher is kept
+        tf.get_logger().setLevel("WARNING")
     return tf
 
 

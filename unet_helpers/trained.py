@@ -1,6 +1,6 @@
-"""A trained model for notebooks 05 and 06: notebook 04's best checkpoint, or a quick stand-in.
+"""A trained model for notebooks 06 and 06: notebook 04's best checkpoint, or a quick stand-in.
 
-Notebooks 05 and 06 need "notebook 04's best model, or a quickly trained
+Notebooks 06 and 07 need "notebook 04's best model, or a quickly trained
 stand-in when 04 has not been run" so that each runs top to bottom when it is
 opened alone. That loads data and trains, so it sits at the top of the
 package, above data and training.

@@ -305,16 +305,25 @@ def with_pixel_weights(dataset: tf.data.Dataset, class_weights) -> tf.data.Datas
                        num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def balanced_weights(counts) -> np.ndarray:
+    """One weight per class from its pixel count: inversely proportional to its share, mean 1.
+
+    A class with no pixels counts as one pixel, so its weight is large but finite.
+    """
+    counts = np.maximum(np.asarray(counts, dtype=float), 1)
+    weights = counts.sum() / counts
+    return weights / weights.mean()
+
+
 def balanced_class_weights(dataset: tf.data.Dataset, num_classes: int,
                            batches: int | None = None) -> np.ndarray:
-    """Weights inversely proportional to each class's pixel share, mean 1."""
+    """:func:`balanced_weights` from the pixels of ``dataset``'s masks (the first ``batches``)."""
     counts = np.zeros(num_classes)
     for index, (_, mask) in enumerate(dataset):
         if batches is not None and index >= batches:
             break
         counts += np.bincount(np.asarray(mask).reshape(-1), minlength=num_classes)[:num_classes]
-    weights = counts.sum() / np.maximum(counts, 1) / num_classes
-    return weights / weights.mean()
+    return balanced_weights(counts)
 
 
 def profile_model(profile, decay_steps: int, *, jit_compile="auto") -> keras.Model:

@@ -1,6 +1,6 @@
-"""Variants of a profile, one change each, trained alike and scored alike (notebook 07).
+"""Variants of a profile, one change each, trained alike and scored alike (notebook 08).
 
-Notebook 07 reads the committed results and runs two tiny variants live;
+Notebook 08 reads the committed results and runs two tiny variants live;
 ``benchmarks/experiments.py`` runs the whole list and writes the results.
 
 Every variant trains on the same photos with the same seed and the same budget
@@ -49,9 +49,12 @@ class Variant:
     test_time_flip: bool = False  # average the predictions of the photo and its mirror image
     train_on: str = "train"  # "train" (best validation epoch) or "train+validation" (last)
     schedule: str = "cosine"  # the learning rate: "cosine" down to 1 % over the budget, "constant"
+    classes: int = 2  # 2: one sigmoid channel, pet or border against background; 3: the trimap
+    against: str = "baseline"  # the variant this one differs from by exactly one change
 
     def settings(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("name", "what")}
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in ("name", "what", "against")}
 
 
 VARIANTS = [
@@ -69,19 +72,28 @@ VARIANTS = [
     Variant("augment-flips", "flips only", augment="flips"),
     Variant("size-64", "64 px images", image_size=64),
     Variant("size-128", "128 px images", image_size=128),
-    Variant("border-ignored", "cross-entropy, border pixels weight 0 (vs loss-crossentropy)",
-            loss="crossentropy", border="ignore"),
+    # Dice has no per-pixel weights, so the border is ignored under cross-entropy alone, and
+    # the one change is measured against cross-entropy alone
+    Variant("border-ignored", "cross-entropy, border pixels weight 0", loss="crossentropy",
+            border="ignore", against="loss-crossentropy"),
     Variant("train-plus-validation", "train + validation photos, last epoch kept",
             train_on="train+validation"),
     Variant("test-time-flip", "baseline + flip averaging at evaluation", test_time_flip=True),
     Variant("constant-rate", "no cosine: the learning rate stays at its peak",
             schedule="constant"),
 ]
-BY_NAME = {variant.name: variant for variant in VARIANTS}
+# A softmax over pet, background and border; its outline (pet or border) is scored like the
+# binary mask: "does learning the border make a better outliner?" (notebook 05). Measured in
+# a run of its own beside the baseline at several seeds, so not one of notebook 08's rows.
+THREE_CLASSES = Variant("three-classes", "a 3-class head: pet, background and border",
+                        classes=3)
+BY_NAME = {variant.name: variant for variant in [*VARIANTS, THREE_CLASSES]}
 
 
-def _binary(image, labels, border: str):
-    """Trimap labels (pet 0, background 1, border 2) to the binary target, with weights."""
+def _target(image, labels, border: str, classes: int):
+    """Trimap labels (pet 0, background 1, border 2) to the variant's target, with weights."""
+    if classes == 3:
+        return image, labels
     if border == "ignore":
         return (image, tf.cast(labels == PET, tf.uint8), tf.cast(labels != BORDER, tf.float32))
     return image, tf.cast(labels != BACKGROUND, tf.uint8)
@@ -109,7 +121,7 @@ def training_data(variant: Variant, settings: dict, seed: int) -> tf.data.Datase
             lambda pair, s: change(pair[0], pair[1], s), num_parallel_calls=tf.data.AUTOTUNE)
     elif variant.augment != "none":
         raise ValueError(f"augment must be 'full', 'flips' or 'none', got {variant.augment!r}.")
-    pairs = pairs.map(lambda i, t: _binary(i, t, variant.border))
+    pairs = pairs.map(lambda i, t: _target(i, t, variant.border, variant.classes))
     return pairs.batch(settings["batch_size"], drop_remainder=True).repeat().prefetch(2)
 
 
@@ -119,25 +131,33 @@ def build(variant: Variant, profile, steps: int | None) -> keras.Model:
     With ``steps=None`` the learning rate stays constant for a TimeBudget to drive.
     """
     size = variant.image_size or profile.image_size
-    model = build_unet((size, size, 3), base_filters=variant.base_filters or profile.base_filters,
+    if variant.classes not in (2, 3):
+        raise ValueError(f"classes must be 2 (binary mask) or 3 (trimap), got "
+                         f"{variant.classes!r}.")
+    model = build_unet((size, size, 3), 1 if variant.classes == 2 else 3,
+                       base_filters=variant.base_filters or profile.base_filters,
                        depth=variant.depth or profile.depth, batch_norm=variant.batch_norm,
                        upsampling=variant.upsampling, bn_momentum=profile.bn_momentum,
                        dropout=profile.dropout)
     if variant.schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {variant.schedule!r}.")
-    return compile_model(model, loss=variant.loss or profile.loss,
+    return compile_model(model, mask_mode="binary" if variant.classes == 2 else "trimap",
+                         loss=variant.loss or profile.loss,
                          learning_rate=profile.learning_rate,
                          decay_steps=steps if variant.schedule == "cosine" else None,
                          weight_decay=profile.weight_decay)
 
 
 def predict(model, images, test_time_flip: bool) -> np.ndarray:
-    """Pet probabilities (N, H, W); with ``test_time_flip``, averaged with the mirror image's."""
+    """Pet-or-border probabilities (N, H, W); with ``test_time_flip``, averaged with the mirror's.
+
+    A 3-class head's is 1 - p(background): its outline, scored like a binary mask.
+    """
     scores = np.asarray(model(images, training=False), dtype=np.float32)
     if test_time_flip:
         mirrored = np.asarray(model(images[:, :, ::-1], training=False), dtype=np.float32)
         scores = (scores + mirrored[:, :, ::-1]) / 2
-    return scores[..., 0]
+    return scores[..., 0] if scores.shape[-1] == 1 else 1 - scores[..., BACKGROUND]
 
 
 def score(model, dataset, test_time_flip: bool = False) -> dict:
@@ -208,8 +228,8 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
                     batch_size=profile.batch_size)
     test = load_pets("test", mask_mode="trimap", verbose=False, **settings)
     train = training_data(variant, settings, seed)
-    validation = load_pets("validation", mask_mode="binary", verbose=False,
-                                    **settings)
+    validation = load_pets("validation", mask_mode="binary" if variant.classes == 2 else "trimap",
+                           verbose=False, **settings)
     for _ in validation:  # decode the photos once, into the cache, before any clock runs
         pass
     per_epoch = max(1, min(steps or steps_per_epoch, steps_per_epoch))
@@ -253,7 +273,7 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
 
 
 def verdict(low: float, high: float) -> str:
-    """What a 95 % interval of a difference (variant - reference) says."""
+    """What an interval of a difference (variant - reference) says."""
     if low > 0:
         return "better"
     if high < 0:
@@ -261,35 +281,59 @@ def verdict(low: float, high: float) -> str:
     return "no measured difference"
 
 
-def compare(results, reference: str = "baseline", scoring: str = "border_as_pet") -> list:
-    """Each variant against ``reference`` on the same test photos: the paired difference.
+def compare(results, reference: str | None = None, scoring: str = "border_as_pet", *,
+            family: bool = False) -> list:
+    """Each variant against the variant it differs from by one change: the paired difference.
 
     ``results`` are result dicts as :func:`run_variant` returns them (or as
-    as :func:`measured` gives them). A variant trained on
+    :func:`measured` gives them). Each variant is compared with its
+    ``against`` (the baseline, except ``border-ignored``: cross-entropy
+    alone), or with ``reference`` for all when given. A variant trained on
     other photos or at another image size is still scored on the same test
     photos, so the photo-by-photo pairing holds.
+
+    With ``family=True`` each row also holds ``ci_family`` and
+    ``verdict_family``: Bonferroni's simultaneous intervals, at level
+    1 - 0.05 / (number of rows) each, so that the chance of even one false
+    "better" or "worse" among all the rows stays at 5 %.
     """
     by_name = {result["variant"]: result for result in results}
-    if reference not in by_name:
+    if reference is not None and reference not in by_name:
         raise ValueError(f"No result for the reference {reference!r}: the results hold "
                          f"{', '.join(sorted(by_name))}.")
-    base = by_name[reference]["test"][scoring]
-    rows = []
+    pairs = []
     for result in results:
-        mine = result["test"][scoring]
-        if result["variant"] == reference:
+        name = result["variant"]
+        against = reference or getattr(BY_NAME.get(name), "against", "baseline")
+        if name == against or (reference is None and name == "baseline"):
             continue
+        if against not in by_name:
+            raise ValueError(f"{name!r} is compared with {against!r}, which the results do not "
+                             f"hold ({', '.join(sorted(by_name))}); add its result, or pass "
+                             "reference= to compare every variant with one result.")
+        pairs.append((result, by_name[against]))
+    family_level = 1 - 0.05 / max(len(pairs), 1)
+    rows = []
+    for result, other in pairs:
+        mine, base = result["test"][scoring], other["test"][scoring]
         low, high = bootstrap_difference(mine["overlaps"], base["overlaps"])
-        rows.append({"variant": result["variant"], "iou_pet": mine["iou_pet"],
-                     "difference": round(mine["iou_pet"] - base["iou_pet"], 4),
-                     "ci95": (round(low, 4), round(high, 4)), "verdict": verdict(low, high)})
+        row = {"variant": result["variant"], "against": other["variant"],
+               "iou_pet": mine["iou_pet"],
+               "difference": round(mine["iou_pet"] - base["iou_pet"], 4),
+               "ci95": (round(low, 4), round(high, 4)), "verdict": verdict(low, high)}
+        if family:
+            low, high = bootstrap_difference(mine["overlaps"], base["overlaps"], rounds=20000,
+                                             level=family_level)
+            row.update(ci_family=(round(low, 4), round(high, 4)),
+                       verdict_family=verdict(low, high))
+        rows.append(row)
     return rows
 
 
 def measured() -> list[dict]:
     """The results shipped with the package (``uh.measured``), in the order of :data:`VARIANTS`.
 
-    ``benchmarks/experiments.py`` measured them; notebook 07 reads them.
+    ``benchmarks/experiments.py`` measured them; notebook 08 reads them.
     """
     order = {variant.name: number for number, variant in enumerate(VARIANTS)}
     return sorted((r for r in _measured_results() if r.get("variant") in order),

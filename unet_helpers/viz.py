@@ -105,6 +105,19 @@ def learning_curves(history: dict, metrics=("loss", "pet_iou")):
     return figure
 
 
+def line_chart(x, y, *, xlabel="", ylabel="", title=None):
+    """One curve, y against x."""
+    figure, axis = plt.subplots(figsize=(5, 3))
+    axis.plot(x, y, color="tab:blue")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.grid(alpha=0.3)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
 def number_grids(grids, titles, *, size=2.4):
     """Small 2-D arrays side by side, each cell shaded by its value and labelled with it."""
     fig, axes = plt.subplots(1, len(grids), figsize=(size * len(grids), size),

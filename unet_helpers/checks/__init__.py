@@ -9,18 +9,19 @@ a message that points at the likely mistake. The tests in
 ``tests/test_exercises.py`` prove that each check passes the solution, fails
 the empty stub, and catches planted mistakes (``tests/exercise_cases.py``).
 
-One module per notebook (``notebook01`` ... ``notebook07``) holds its checks;
+One module per notebook (``notebook01`` ... ``notebook08``) holds its checks;
 ``core`` holds what they share. The notebooks call ``uh.checks.check_*``.
 """
 
 from .core import GRADING_ENV_VARS, ExerciseFailed, grading
 from .notebook01 import check_conv_block, check_conv_block_params, check_decoder_block
-from .notebook02 import check_padded_size, check_skip_shapes
+from .notebook02 import check_padded_size, check_skip_shapes, check_unet_loops
 from .notebook03 import check_flip_pair, check_resize_mask, check_to_binary
-from .notebook04 import check_dice_loss, check_pet_iou
-from .notebook05 import check_best_threshold, check_iou_from_confusion
-from .notebook06 import check_flip_average, check_network_input
-from .notebook07 import check_paired_interval, check_scaled_gflops
+from .notebook04 import check_compile_unet, check_dice_loss, check_pet_iou
+from .notebook05 import check_balanced_weights, check_cosine_rate, check_pet_outline
+from .notebook06 import check_best_threshold, check_iou_from_confusion
+from .notebook07 import check_flip_average, check_network_input
+from .notebook08 import check_paired_interval, check_scaled_gflops
 
 __all__ = [
     "GRADING_ENV_VARS",
@@ -29,13 +30,18 @@ __all__ = [
     "check_conv_block",
     "check_decoder_block",
     "check_conv_block_params",
+    "check_unet_loops",
     "check_padded_size",
     "check_skip_shapes",
     "check_resize_mask",
     "check_to_binary",
     "check_flip_pair",
+    "check_compile_unet",
     "check_dice_loss",
     "check_pet_iou",
+    "check_cosine_rate",
+    "check_balanced_weights",
+    "check_pet_outline",
     "check_iou_from_confusion",
     "check_best_threshold",
     "check_network_input",

@@ -95,7 +95,7 @@ def _in_tf_data(function, *tensors):
             ".numpy(), NumPy or PIL).") from error
 
 
-def _exercise(reference=None):
+def _exercise(reference=None, reference_name=None):
     """Make a check that lets a learner skip the exercise and still run the whole notebook.
 
     An answer that is still the stub fails while grading. Otherwise the check
@@ -126,8 +126,8 @@ def _exercise(reference=None):
                 scope = getattr(answer, "__globals__", None)
                 if reference is not None and scope is not None:
                     scope[name] = reference
-                    note = (f" Until then `{name}` is the package's "
-                            f"`uh.blocks.{reference.__name__}`, "
+                    said = reference_name or f"uh.blocks.{reference.__name__}"
+                    note = (f" Until then `{name}` is the package's `{said}`, "
                             "so the cells below still run.")
                 print(f"Not answered yet: write `{name}` in the cell above, run it, then run "
                       f"this check again.{note}")

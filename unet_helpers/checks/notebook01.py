@@ -147,30 +147,55 @@ def _check_one_decoder_block(my_decoder_block, below, skip_shape, filters) -> No
               "after the concatenation.")
 
 
+def _keras_trainable(in_channels: int, filters: int, kernel_size: int, use_bias: bool) -> int:
+    """Trainable numbers of a conv block built with Keras, counted by Keras."""
+    keras.backend.clear_session(free_memory=False)
+    x = inputs = keras.Input((8, 8, in_channels))
+    for _ in range(2):
+        x = keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.Activation("relu")(x)
+    model = keras.Model(inputs, x)
+    return int(sum(np.prod(weight.shape) for weight in model.trainable_weights))
+
+
 @_exercise()
 def check_conv_block_params(conv_block_params) -> None:
-    """The parameter count of a conv_block, by formula."""
-    for in_channels, filters in ((3, 64), (64, 128), (1, 8)):
-        answer = _call(conv_block_params, in_channels, filters)
-        right = _reference_conv_block_params(in_channels, filters)
+    """The trainable parameters of a conv block, for any kernel size, with or without biases."""
+    cases = ((3, 64, 3, True), (64, 128, 3, False), (1, 8, 5, True), (6, 4, 1, False))
+    for in_channels, filters, kernel, bias in cases:
+        call = f"conv_block_params({in_channels}, {filters}, kernel_size={kernel}, " \
+               f"use_bias={bias})"
+        answer = _call(conv_block_params, in_channels, filters, kernel_size=kernel,
+                       use_bias=bias)
+        right = _keras_trainable(in_channels, filters, kernel, bias)
         if answer == right:
             continue
         gap = right - answer if isinstance(answer, (int, np.integer)) else None
-        hint = "Count, for each layer: kernels (3 x 3 x inputs x filters), biases, BN numbers."
-        if gap == 2 * filters:
-            hint = "You left out the biases: each Conv2D has one per filter."
-        elif gap == 8 * filters:
-            hint = ("You left out batch norm: 4 numbers per channel (gamma, beta, moving mean "
-                    "and moving variance), in each of the two BN layers.")
+        kernels = kernel * kernel * filters * (in_channels + filters)
+        hint = ("Count, for each of the four layers, what training changes: the kernels "
+                "(k x k x inputs x filters), the biases if any, and batch norm's gamma and beta.")
+        if gap == -4 * filters:
+            hint = ("You counted all 4 numbers of each batch norm; only gamma and beta are "
+                    "trained (the moving mean and variance are measured, not learned).")
+        elif bias and gap == 2 * filters:
+            hint = "You left out the biases: with use_bias=True each Conv2D has one per filter."
+        elif not bias and gap == -2 * filters:
+            hint = "With use_bias=False the convolutions have no biases: leave them out."
         elif gap == 4 * filters:
-            hint = ("Batch norm has 4 numbers per channel, not 2: gamma and beta are trained, "
-                    "the moving mean and variance are not, but all four are parameters.")
-        elif gap == 9 * filters * (filters - in_channels):
+            hint = ("You left out batch norm: gamma and beta, 2 trained numbers per channel, in "
+                    "each of the two BN layers.")
+        elif gap == kernels - 9 * filters * (in_channels + filters):
+            hint = (f"You counted 3 x 3 kernels; use kernel_size ({kernel} x {kernel} weights "
+                    "per input and output channel).")
+        elif gap == kernels - kernel * filters * (in_channels + filters):
+            hint = f"A {kernel} x {kernel} kernel has kernel_size**2 weights per channel pair."
+        elif gap == kernel * kernel * filters * (filters - in_channels):
             hint = ("The second convolution sees `filters` channels (the first one's output), "
                     "not `in_channels`.")
-        _fail(f"conv_block_params({in_channels}, {filters}) gave {answer!r}; Keras counts "
-              f"{right:,}. {hint}")
-    return _passed("the formula matches Keras's count")
+        _fail(f"{call} gave {answer!r}; Keras counts {right:,} trainable parameters. {hint}")
+    return _passed("the trainable count matches Keras's for every kernel size, with and "
+                   "without biases")
 
 
 def _layer_kinds(model) -> list[str]:

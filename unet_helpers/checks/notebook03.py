@@ -19,27 +19,38 @@ def _example_trimap() -> np.ndarray:
 
 @_exercise()
 def check_resize_mask(resize_mask) -> None:
-    """Resize a trimap to ``size`` x ``size`` without inventing values."""
-    trimap = _example_trimap()
-    for size in (24, 80):  # smaller and larger than the 37 x 53 trimap
-        answer = np.asarray(_call(resize_mask, tf.constant(trimap), size))
+    """Nearest-neighbour resizing by hand: TensorFlow's pixels, the mask's dtype, no new values."""
+    trimap = _example_trimap()  # 37 x 53: not square, so rows and columns cannot be swapped
+    for size in (24, 80, 5):  # smaller, larger, and much smaller than the trimap
+        value = _call(resize_mask, trimap.copy(), size)
+        answer = np.asarray(value)
         if answer.shape != (size, size, 1):
             _fail(f"Asked for size {size}, the shape is {answer.shape}; expected "
                   f"({size}, {size}, 1): a size x size mask, channel kept.")
         invented = sorted(set(np.unique(answer).tolist()) - {1, 2, 3})
         if invented:
             _fail(f"The mask now holds {len(invented)} values that are no class, such as "
-                  f"{invented[0]!r}. Bilinear (the default) averages labels; resize masks with "
-                  "method='nearest'.")
+                  f"{invented[0]!r}: pick input pixels, do not average or blend them.")
         right = tf.image.resize(trimap, (size, size), method="nearest").numpy()
         if not np.array_equal(answer, right):
-            _fail("Values are labels, but not at the right places: use tf.image.resize with "
-                  "method='nearest' on the whole mask.")
-    inside = np.asarray(_in_tf_data(_named(resize_mask, 24), tf.constant(trimap)))
-    if not np.array_equal(inside, tf.image.resize(trimap, (24, 24), method="nearest").numpy()):
-        _fail("Inside tf.data the mask comes out differently than outside: use TensorFlow "
-              "operations only.")
-    return _passed("nearest-neighbour resizing keeps every value a label, also inside tf.data")
+            shifted = np.floor(np.arange(size) * 37 / size).astype(int)
+            columns = np.floor(np.arange(size) * 53 / size).astype(int)
+            if np.array_equal(answer, trimap[shifted][:, columns]):
+                _fail(f"For size {size} your labels sit half a pixel off: (i * H / size) is the "
+                      "output pixel's corner. Use its centre, (i + 0.5) * H / size, then "
+                      "floor.")
+            wrong = np.argwhere(answer[..., 0] != right[..., 0])[0]
+            _fail(f"For size {size}, output pixel {tuple(wrong.tolist())} holds "
+                  f"{answer[tuple(wrong)][0]}, TensorFlow's nearest-neighbour "
+                  f"{right[tuple(wrong)][0]}. Row i takes input row floor((i + 0.5) * H / size) "
+                  "and column j input column floor((j + 0.5) * W / size), with H and W of the "
+                  "input mask.")
+        if answer.dtype != trimap.dtype:
+            _fail(f"The labels are right but stored as {answer.dtype}; keep the mask's dtype "
+                  f"({trimap.dtype}): index the mask itself rather than filling a new array of "
+                  "another type.")
+    return _passed("nearest-neighbour by hand: the same pixels as tf.image.resize",
+                   "every value stays a label, at any size")
 
 
 def _named(function, *extra):

@@ -1,4 +1,4 @@
-"""Checks of notebook 04 (training): the soft Dice loss and the pet IoU."""
+"""Checks of notebook 04 (training): the compile call, the soft Dice loss and the pet IoU."""
 
 from __future__ import annotations
 
@@ -7,7 +7,98 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from ..model import build_unet
+from ..training import compile_model
 from .core import _call, _exercise, _fail, _passed
+
+METRIC_NAMES = ("pet_iou", "mean_iou", "pet_dice", "pixel_accuracy")
+
+
+def compile_unet(model, learning_rate, decay_steps=None, jit_compile="auto"):
+    """What exercise 4.1 asks for, as the package does it (``uh.compile_model``)."""
+    return compile_model(model, learning_rate=learning_rate, decay_steps=decay_steps,
+                         jit_compile=jit_compile)
+
+
+def _compiled(compile_unet, learning_rate, decay_steps, jit_compile) -> dict:
+    """Build a small sigmoid-head U-Net, compile it the learner's way; its compile config."""
+    model = build_unet((32, 32, 3), base_filters=4, depth=2)
+    _call(compile_unet, model, learning_rate, decay_steps, jit_compile=jit_compile)
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        _fail("The model is not compiled: call `model.compile(optimizer=..., loss=..., "
+              "metrics=[...])` on the model you are given.")
+    return model.get_compile_config()
+
+
+def _config(entry) -> dict:
+    return entry.get("config", {}) if isinstance(entry, dict) else {}
+
+
+@_exercise(reference=compile_unet, reference_name="uh.compile_model")
+def check_compile_unet(compile_unet) -> None:
+    """Adam on a cosine schedule (or a constant rate), cross-entropy + Dice, the four metrics."""
+    config = _compiled(compile_unet, 0.004, 37, jit_compile=False)
+    optimizer = config.get("optimizer")
+    name = optimizer.get("class_name") if isinstance(optimizer, dict) else optimizer
+    if name != "Adam":
+        _fail(f"The optimizer is {name!r}; use `keras.optimizers.Adam(...)`, the optimizer "
+              "this notebook trains with.")
+    rate = _config(optimizer).get("learning_rate")
+    if not isinstance(rate, dict):
+        _fail(f"With decay_steps=37 the learning rate is the constant {rate!r}; it must follow "
+              "a cosine: `keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, "
+              "alpha=0.01)` passed as Adam's learning rate.")
+    schedule = _config(rate)
+    if rate.get("class_name") != "CosineDecay":
+        _fail(f"The schedule is {rate.get('class_name')}; use "
+              "`keras.optimizers.schedules.CosineDecay`.")
+    if not math.isclose(schedule.get("initial_learning_rate", 0), 0.004):
+        _fail(f"Called with learning_rate=0.004, the cosine starts at "
+              f"{schedule.get('initial_learning_rate')}: use the `learning_rate` argument.")
+    if schedule.get("decay_steps") != 37:
+        _fail(f"Called with decay_steps=37, the cosine runs over {schedule.get('decay_steps')} "
+              "steps: use the `decay_steps` argument.")
+    if not math.isclose(schedule.get("alpha", 0), 0.01):
+        _fail(f"The cosine ends at alpha={schedule.get('alpha')} times its start; this notebook "
+              "ends it at 1 %: `alpha=0.01` (CosineDecay's default, 0, ends at zero).")
+    loss = config.get("loss")
+    loss_name = loss.get("class_name") if isinstance(loss, dict) else loss
+    if loss_name != "CrossEntropyDiceLoss":
+        _fail(f"The loss is {loss_name!r}; section 3 chose cross-entropy + Dice: "
+              "`uh.losses.CrossEntropyDiceLoss(from_logits=False)`.")
+    if _config(loss).get("from_logits") or _config(loss).get("dice_weight", 1.0) != 1.0:
+        _fail("The head ends in a sigmoid, so the loss receives probabilities: "
+              "`from_logits=False`, and Dice counts fully (`dice_weight=1.0`, the default).")
+    metrics = config.get("metrics") or []
+    named = {_config(m).get("name", m if isinstance(m, str) else None): _config(m)
+             for m in metrics}
+    missing = [name for name in METRIC_NAMES if name not in named]
+    if missing:
+        _fail(f"Missing metric(s) {', '.join(missing)}: the checkpoint watches val_pet_iou and "
+              "the learning curves plot the others. Give `metrics=` a list of four: "
+              "`uh.metrics.SegmentationIoU(class_id=1, num_classes=2, name=\"pet_iou\")`, the "
+              "same without class_id named \"mean_iou\", `uh.metrics.SegmentationDice(class_id=1,"
+              " num_classes=2, name=\"pet_dice\")` and "
+              "`keras.metrics.BinaryAccuracy(name=\"pixel_accuracy\")`.")
+    pet = named["pet_iou"]
+    if pet.get("class_id") != 1 or pet.get("from_logits") or pet.get("num_classes") != 2:
+        _fail(f"pet_iou is set up as {pet}: the pet is class_id=1 of num_classes=2 (0 is the "
+              "background), on probabilities (from_logits=False).")
+    if named["pet_dice"].get("class_id") != 1:
+        _fail("pet_dice must score the pet: class_id=1.")
+    if config.get("jit_compile") is not False:
+        _fail(f"Called with jit_compile=False, the model has jit_compile="
+              f"{config.get('jit_compile')!r}: pass the argument on to `model.compile`.")
+    constant = _compiled(compile_unet, 0.002, None, jit_compile=True)
+    rate = _config(constant.get("optimizer")).get("learning_rate")
+    if isinstance(rate, dict) or not math.isclose(float(rate), 0.002, rel_tol=1e-6):
+        _fail(f"With decay_steps=None the rate must stay at learning_rate=0.002 (a time budget "
+              f"sets it later); it is {rate!r}. Use the cosine only when decay_steps is given.")
+    if constant.get("jit_compile") is not True:
+        _fail("Called with jit_compile=True the model was not compiled with XLA: pass "
+              "`jit_compile=jit_compile` to `model.compile`.")
+    return _passed("Adam on a cosine to 1 %, cross-entropy + Dice on probabilities, four metrics",
+                   "This is what `uh.compile_model` does.")
 
 
 @_exercise()

@@ -1,6 +1,8 @@
-"""Checks of notebook 06 (inference): the network's input size, test-time flipping."""
+"""Checks of notebook 06 (evaluation): IoU from a confusion matrix, the best threshold."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -8,61 +10,84 @@ from .core import _call, _exercise, _fail, _passed
 
 
 @_exercise()
-def check_network_input(network_input) -> None:
-    """The (height, width) a photo has when it reaches the network, for each ``scale_to``."""
-    cases = [((375, 500), 96, 4, "auto", (96, 96)), ((500, 375), 128, 4, "auto", (128, 128)),
-             ((375, 500), 96, 4, None, (384, 512)), ((101, 77), 64, 3, None, (104, 80)),
-             ((375, 500), 96, 4, 100, (112, 112)), ((64, 64), 64, 4, 64, (64, 64))]
-    for photo, train, depth, scale_to, right in cases:
-        call = f"network_input({photo}, {train}, {depth}, scale_to={scale_to!r})"
-        answer = _call(network_input, photo, train, depth, scale_to=scale_to)
-        answer = tuple(int(v) for v in answer)
-        if answer == right:
-            continue
-        if scale_to == "auto" and max(answer) == train and answer != right:
-            _fail(f"{call} gave {answer}: that keeps the photo's aspect ratio. Training "
-                  "squashed every photo to the full square, so prediction does the same: "
-                  f"{right}.")
-        if answer == tuple(photo) or (scale_to not in ("auto", None) and answer == (scale_to,
-                                                                                    scale_to)):
-            _fail(f"{call} gave {answer}: the sides must divide by 2**depth = {2**depth}, so "
-                  f"the photo is padded up to {right} first (mirrored at its edges).")
-        _fail(f"{call} gave {answer}; expected {right}.")
-    return _passed("the square of training for 'auto', padded to a multiple of 2**depth "
-                   "otherwise")
+def check_iou_from_confusion(iou_from_confusion) -> None:
+    """Per-class IoU from a confusion matrix [true, predicted]; NaN for an absent class."""
+    matrix = np.array([[10, 1, 0], [2, 4, 0], [0, 0, 0]])
+    answer = np.asarray(_call(iou_from_confusion, matrix), dtype=float)
+    right = np.array([10 / 13, 4 / 7, np.nan])
+    if answer.shape != (3,):
+        _fail(f"Shape {answer.shape}; expected one IoU per class: (3,).")
+    if np.allclose(answer[:2], [10 / 11, 4 / 6]):
+        _fail("That is TP / row total (the recall). IoU divides by the union: row total + "
+              "column total - TP.")
+    if np.allclose(answer[:2], [10 / 12, 4 / 5]):
+        _fail("That is TP / column total (the precision). IoU divides by the union: row "
+              "total + column total - TP.")
+    if np.allclose(answer[:2], [10 / 23, 4 / 11]):
+        _fail("The union counts the correct pixels twice: subtract TP once (row + column - TP).")
+    if not np.isnan(answer[2]):
+        _fail(f"Class 2 appears nowhere, yet its IoU is {answer[2]!r}. 0 / 0 has no answer: "
+              "return NaN so that means can skip it (np.nanmean).")
+    if not np.allclose(answer[:2], right[:2]):
+        _fail(f"Gave {answer.round(3).tolist()}; expected {right.round(3).tolist()}.")
+    missed = np.asarray(_call(iou_from_confusion, np.array([[5, 3], [2, 0]])), dtype=float)
+    if missed.shape != (2,) or not np.allclose(missed, [0.5, 0.0]):
+        _fail(f"For [[5, 3], [2, 0]] you gave {missed.round(3).tolist()}; expected [0.5, 0.0]. "
+              "Class 1 is in the truth and in the prediction but never both at once: its IoU "
+              "is 0 (0 right of a union of 5), not NaN. NaN is only for an empty union.")
+    return _passed("TP / (row + column - TP), NaN for absent classes")
 
 
-def _position_scores(photo: np.ndarray) -> np.ndarray:
-    """A stand-in network that is not mirror-symmetric: brighter pixels on the right count more."""
-    photo = np.asarray(photo, dtype=np.float32)  # a tensor from tf.reverse works too
-    ramp = np.linspace(0.0, 1.0, photo.shape[1], dtype=np.float32)[None, :, None]
-    return photo[..., :1] * ramp
+# Two images, a large pet and a small one, where the pooled IoU and the mean of the images'
+# IoUs choose different thresholds (0.4 pooled, 0.8 per image; 0.6 is the worst per image).
+_LARGE_AND_SMALL = (
+    np.array([[[0, 1, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0]],
+              [[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]]),
+    np.array([[[0.9, 0.1, 0.5, 0.5], [0.1, 0.7, 0.9, 0.9], [0.5, 0.5, 0.7, 0.1]],
+              [[0.1, 0.3, 0.3, 0.7], [0.5, 0.7, 0.1, 0.9], [0.3, 0.5, 0.7, 0.7]]])[..., None],
+    [0.2, 0.4, 0.6, 0.8],
+)
+
+
+def _image_ious(truths, scores, threshold) -> np.ndarray:
+    truth, predicted = np.asarray(truths) == 1, np.asarray(scores)[..., 0] > threshold
+    inter = (truth & predicted).sum(axis=(1, 2))
+    union = (truth | predicted).sum(axis=(1, 2))
+    return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
 
 
 @_exercise()
-def check_flip_average(flip_average) -> None:
-    """Test-time flipping: average the scores of the photo and of its mirror image."""
-    rng = np.random.default_rng(3)
-    for shape in ((6, 9, 3), (5, 4, 3)):
-        photo = rng.random(shape).astype(np.float32)
-        mirrored = _position_scores(photo[:, ::-1])
-        right = (_position_scores(photo) + mirrored[:, ::-1]) / 2
-        answer = _call(flip_average, _position_scores, photo)
-        answer = np.asarray(answer, dtype=np.float32)
-        if answer.shape != right.shape:
-            _fail(f"For a {shape[0]} x {shape[1]} photo you returned shape {answer.shape}; "
-                  f"expected {right.shape}, the shape `predict` returns.")
-        if np.allclose(answer, (_position_scores(photo) + mirrored) / 2):
-            _fail("The mirror image's scores are averaged as they come out, still mirrored: "
-                  "flip them back (scores[:, ::-1]) before averaging, so each pixel meets its "
-                  "own score.")
-        vertical = _position_scores(photo[::-1])[::-1]
-        if np.allclose(answer, (_position_scores(photo) + vertical) / 2):
-            _fail("That flips upside down (the first axis). A left-right mirror reverses the "
-                  "columns: photo[:, ::-1].")
-        if set(np.unique(answer).tolist()) <= {0.0, 0.5, 1.0}:
-            _fail("Average the scores (probabilities), not labels: thresholding comes after.")
-        if not np.allclose(answer, right, atol=1e-6):
-            _fail("Not the average of predict(photo) and the flipped-back prediction of the "
-                  "mirrored photo.")
-    return _passed("scores of the photo and of its mirror image, flipped back, averaged")
+def check_best_threshold(best_threshold) -> None:
+    """The candidate with the highest mean per-image pet IoU; the first of a tie."""
+    truths, scores, candidates = _LARGE_AND_SMALL
+    means = [float(_image_ious(truths, scores, t).mean()) for t in candidates]
+    answer = _call(best_threshold, truths, scores, list(candidates))
+    if answer not in candidates and isinstance(answer, (float, np.floating)) and \
+            any(math.isclose(answer, m) for m in means):
+        _fail(f"You returned {answer:.3f}, a mean IoU; return the threshold that gives the "
+              "highest one.")
+    if answer == 0.4:
+        _fail("0.4 is the threshold with the best *pooled* IoU, all pixels of both images "
+              "together, where the large pet outweighs the small one. Compute each image's IoU "
+              "first, then the mean over the images, so that every photo counts the same.")
+    if answer == 0.6:
+        _fail("0.6 gives the *lowest* mean IoU here: pick the highest (argmax).")
+    if answer != 0.8:
+        _fail(f"Gave {answer!r}; the best threshold here is 0.8 (mean per-image IoU "
+              f"{max(means):.3f}). For each candidate: hard labels scores[..., 0] > threshold, "
+              "each image's pet IoU, their mean.")
+    tied = _call(best_threshold, np.array([[[1, 0, 1]], [[0, 0, 1]]]),
+                 np.array([[[0.8, 0.2, 0.9]], [[0.1, 0.2, 0.95]]])[..., None],
+                 [0.3, 0.5, 0.7])
+    if tied != 0.3:
+        _fail(f"Here 0.3, 0.5 and 0.7 all give a mean IoU of 1.0 and you returned {tied}: when "
+              "several tie, return the first of them (np.argmax does; a loop with `>=` keeps "
+              "the last).")
+    empty = _call(best_threshold, np.array([[[1, 1, 0]], [[0, 0, 0]]]),
+                  np.array([[[0.9, 0.9, 0.2]], [[0.1, 0.45, 0.2]]])[..., None], [0.4, 0.5])
+    if empty != 0.5:
+        _fail("A photo with no pet where you predict none is perfect: count its IoU as 1.0 "
+              f"(you returned {empty}; at 0.5 both photos are right, at 0.4 the second has a "
+              "false pet).")
+    return _passed("the threshold with the best mean per-image IoU, the first of a tie",
+                   "pooled and per-image IoU can disagree: say which one you report")

@@ -1,8 +1,6 @@
-"""Checks of notebook 07 (experiments): scaled GFLOPs, a paired bootstrap interval."""
+"""Checks of notebook 07 (inference): the network's input size, test-time flipping."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -10,72 +8,61 @@ from .core import _call, _exercise, _fail, _passed
 
 
 @_exercise()
-def check_scaled_gflops(scaled_gflops) -> None:
-    """Convolution work scales with width squared and image side squared."""
-    cases = [(1.0, 2, 1, 4.0), (1.0, 1, 2, 4.0), (0.5, 2, 2, 8.0), (3.0, 0.5, 1, 0.75),
-             (2.0, 1, 0.5, 0.5), (1.2, 1, 1, 1.2)]
-    for gflops, width, side, right in cases:
-        call = f"scaled_gflops({gflops}, width_factor={width}, size_factor={side})"
-        answer = float(_call(scaled_gflops, gflops, width_factor=width, size_factor=side))
-        if math.isclose(answer, right, rel_tol=1e-6):
+def check_network_input(network_input) -> None:
+    """The (height, width) a photo has when it reaches the network, for each ``scale_to``."""
+    cases = [((375, 500), 96, 4, "auto", (96, 96)), ((500, 375), 128, 4, "auto", (128, 128)),
+             ((375, 500), 96, 4, None, (384, 512)), ((101, 77), 64, 3, None, (104, 80)),
+             ((375, 500), 96, 4, 100, (112, 112)), ((64, 64), 64, 4, 64, (64, 64))]
+    for photo, train, depth, scale_to, right in cases:
+        call = f"network_input({photo}, {train}, {depth}, scale_to={scale_to!r})"
+        answer = _call(network_input, photo, train, depth, scale_to=scale_to)
+        answer = tuple(int(v) for v in answer)
+        if answer == right:
             continue
-        if math.isclose(answer, gflops * width * side**2, rel_tol=1e-6) and width != 1:
-            _fail(f"{call} gave {answer:g}: linear in the width. Each convolution multiplies "
-                  "its input channels by its output channels, and both grow with the width: "
-                  "twice the width, four times the work.")
-        if math.isclose(answer, gflops * width**2 * side, rel_tol=1e-6) and side != 1:
-            _fail(f"{call} gave {answer:g}: linear in the side. A convolution works at every "
-                  "pixel, and a side twice as long has four times the pixels.")
-        _fail(f"{call} gave {answer:g}; expected {right:g}.")
-    return _passed("width squared times side squared")
+        if scale_to == "auto" and max(answer) == train and answer != right:
+            _fail(f"{call} gave {answer}: that keeps the photo's aspect ratio. Training "
+                  "squashed every photo to the full square, so prediction does the same: "
+                  f"{right}.")
+        if answer == tuple(photo) or (scale_to not in ("auto", None) and answer == (scale_to,
+                                                                                    scale_to)):
+            _fail(f"{call} gave {answer}: the sides must divide by 2**depth = {2**depth}, so "
+                  f"the photo is padded up to {right} first (mirrored at its edges).")
+        _fail(f"{call} gave {answer}; expected {right}.")
+    return _passed("the square of training for 'auto', padded to a multiple of 2**depth "
+                   "otherwise")
 
 
-def _photo_overlaps(rng, count, base, gain):
-    """Pixel counts (intersection, union) of ``count`` photos of very different sizes."""
-    unions = rng.integers(200, 20000, size=count)
-    quality = np.clip(rng.normal(base, 0.12, size=count), 0.05, 0.98)
-    spread = (unions - unions.mean()) / unions.std()  # large photos gain more than small ones
-    better = np.clip(quality + gain + 0.04 * spread + rng.normal(0, 0.03, size=count), 0.0, 1.0)
-    return (np.stack([np.round(unions * better), unions], -1).astype(np.int64),
-            np.stack([np.round(unions * quality), unions], -1).astype(np.int64))
+def _position_scores(photo: np.ndarray) -> np.ndarray:
+    """A stand-in network that is not mirror-symmetric: brighter pixels on the right count more."""
+    photo = np.asarray(photo, dtype=np.float32)  # a tensor from tf.reverse works too
+    ramp = np.linspace(0.0, 1.0, photo.shape[1], dtype=np.float32)[None, :, None]
+    return photo[..., :1] * ramp
 
 
 @_exercise()
-def check_paired_interval(paired_interval) -> None:
-    """The paired bootstrap interval of pooled IoU(a) - IoU(b)."""
-    from ..evaluation import bootstrap_difference
-
-    rng = np.random.default_rng(11)
-    for count, gain in ((300, 0.02), (200, 0.0)):
-        a, b = _photo_overlaps(rng, count, 0.7, gain)
-        answer = _call(paired_interval, a.copy(), b.copy())
-        try:
-            low, high = (float(v) for v in answer)
-        except (TypeError, ValueError):
-            _fail(f"paired_interval returned {answer!r}; return two numbers, (low, high).")
-        right_low, right_high = bootstrap_difference(a, b)
-        pooled = a[:, 0].sum() / a[:, 1].sum() - b[:, 0].sum() / b[:, 1].sum()
-        per_photo = (a[:, 0] / a[:, 1]).mean() - (b[:, 0] / b[:, 1]).mean()
-        if low > high:
-            _fail(f"low {low:.4f} is above high {high:.4f}: return (low, high).")
-        if math.isclose((low + high) / 2, -(right_low + right_high) / 2, abs_tol=0.004) \
-                and abs(pooled) > 0.01:
-            _fail("The interval is of IoU(b) - IoU(a): subtract b from a, so that a better "
-                  "`a` gives a positive difference.")
-        width, right_width = high - low, right_high - right_low
-        if width > 1.6 * right_width:
-            _fail(f"The interval is {width:.4f} wide where pairing gives about "
-                  f"{right_width:.4f}: each draw must take the *same* photos for a and b "
-                  "(draw the indices once, use them for both).")
-        if width < 0.9 * right_width:
-            _fail(f"The interval is {width:.4f} wide, narrower than a 95 % interval (about "
-                  f"{right_width:.4f}): keep the middle 95 % of the differences, between "
-                  "the 2.5th and the 97.5th percentile.")
-        if abs((low + high) / 2 - per_photo) < abs((low + high) / 2 - pooled) \
-                and abs(per_photo - pooled) > 0.004:
-            _fail("The interval is centred on the mean of per-photo IoUs. The split's IoU "
-                  "pools pixels: all intersections over all unions of a draw, for a and for b.")
-        if abs(low - right_low) > 0.006 or abs(high - right_high) > 0.006:
-            _fail(f"Gave ({low:.4f}, {high:.4f}); a paired bootstrap of pooled IoU gives about "
-                  f"({right_low:.4f}, {right_high:.4f}).")
-    return _passed("the same photos for both in each draw, pooled IoU, the middle 95 %")
+def check_flip_average(flip_average) -> None:
+    """Test-time flipping: average the scores of the photo and of its mirror image."""
+    rng = np.random.default_rng(3)
+    for shape in ((6, 9, 3), (5, 4, 3)):
+        photo = rng.random(shape).astype(np.float32)
+        mirrored = _position_scores(photo[:, ::-1])
+        right = (_position_scores(photo) + mirrored[:, ::-1]) / 2
+        answer = _call(flip_average, _position_scores, photo)
+        answer = np.asarray(answer, dtype=np.float32)
+        if answer.shape != right.shape:
+            _fail(f"For a {shape[0]} x {shape[1]} photo you returned shape {answer.shape}; "
+                  f"expected {right.shape}, the shape `predict` returns.")
+        if np.allclose(answer, (_position_scores(photo) + mirrored) / 2):
+            _fail("The mirror image's scores are averaged as they come out, still mirrored: "
+                  "flip them back (scores[:, ::-1]) before averaging, so each pixel meets its "
+                  "own score.")
+        vertical = _position_scores(photo[::-1])[::-1]
+        if np.allclose(answer, (_position_scores(photo) + vertical) / 2):
+            _fail("That flips upside down (the first axis). A left-right mirror reverses the "
+                  "columns: photo[:, ::-1].")
+        if set(np.unique(answer).tolist()) <= {0.0, 0.5, 1.0}:
+            _fail("Average the scores (probabilities), not labels: thresholding comes after.")
+        if not np.allclose(answer, right, atol=1e-6):
+            _fail("Not the average of predict(photo) and the flipped-back prediction of the "
+                  "mirrored photo.")
+    return _passed("scores of the photo and of its mirror image, flipped back, averaged")

@@ -1,11 +1,13 @@
 """Figures measured by the benchmark scripts, shipped with the package as JSON files.
 
-Notebooks quote measured figures (notebook 07 the experiments, 03 and 04 the
+Notebooks quote measured figures (notebook 08 the experiments, 03 and 04 the
 real photos' class shares). They live here, inside the package, so that a
 notebook opened alone in Colab has them too. Each figure is written once, by
 the script that measured it, into this folder:
 
 * ``experiments/<variant>.json``: ``benchmarks/experiments.py`` (one file per variant);
+* ``three_classes/seed-<S>/<variant>.json``: ``benchmarks/experiments.py`` again, the
+  baseline and the 3-class head side by side at seeds 0, 1 and 2 (notebooks 05 and 06);
 * ``real_sample.json``: ``benchmarks/data_stats.py``.
 
 The README and the notebooks' prose quote these files, and tests check the
@@ -18,6 +20,7 @@ import json
 from importlib import resources
 
 EXPERIMENTS = "experiments"
+THREE_CLASSES = "three_classes"
 REAL_SAMPLE = "real_sample.json"
 
 
@@ -43,6 +46,22 @@ def experiments() -> list[dict]:
 def experiment_commands() -> list[str]:
     """The commands that made the shipped experiment results (one, usually)."""
     return sorted({result["command"] for result in experiments()})
+
+
+def three_classes() -> dict[int, list[dict]]:
+    """The baseline and the 3-class head trained side by side, by seed: ``{seed: [results]}``.
+
+    Each seed's results come from one run of ``benchmarks/experiments.py``, so the
+    two variants of a seed had the same photos, budget and machine.
+    """
+    folder = _folder().joinpath(THREE_CLASSES)
+    runs = {}
+    for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if entry.name.startswith("seed-"):
+            names = sorted(f.name for f in entry.iterdir() if f.name.endswith(".json"))
+            runs[int(entry.name[len("seed-"):])] = [read(THREE_CLASSES, entry.name, name)
+                                                    for name in names]
+    return dict(sorted(runs.items()))
 
 
 def real_sample() -> dict:
