@@ -52,6 +52,11 @@ class Variant:
     classes: int = 2  # 2: one sigmoid channel, pet or border against background; 3: the trimap
     against: str = "baseline"  # the variant this one differs from by exactly one change
 
+    @property
+    def mask_mode(self) -> str:
+        """The targets and metrics the head needs: ``"binary"`` or ``"trimap"``."""
+        return "binary" if self.classes == 2 else "trimap"
+
     def settings(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items()
                 if k not in ("name", "what", "against")}
@@ -141,7 +146,7 @@ def build(variant: Variant, profile, steps: int | None) -> keras.Model:
                        dropout=profile.dropout)
     if variant.schedule not in ("cosine", "constant"):
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {variant.schedule!r}.")
-    return compile_model(model, mask_mode="binary" if variant.classes == 2 else "trimap",
+    return compile_model(model, mask_mode=variant.mask_mode,
                          loss=variant.loss or profile.loss,
                          learning_rate=profile.learning_rate,
                          decay_steps=steps if variant.schedule == "cosine" else None,
@@ -228,8 +233,8 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
                     batch_size=profile.batch_size)
     test = load_pets("test", mask_mode="trimap", verbose=False, **settings)
     train = training_data(variant, settings, seed)
-    validation = load_pets("validation", mask_mode="binary" if variant.classes == 2 else "trimap",
-                           verbose=False, **settings)
+    validation = load_pets("validation", mask_mode=variant.mask_mode, verbose=False,
+                           **settings)
     for _ in validation:  # decode the photos once, into the cache, before any clock runs
         pass
     per_epoch = max(1, min(steps or steps_per_epoch, steps_per_epoch))

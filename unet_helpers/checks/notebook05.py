@@ -171,30 +171,26 @@ def check_pet_outline(pet_outline) -> None:
     if np.array_equal(mask, right):
         return _passed("pet or border where together they outweigh the background",
                        "the 3-class model's outline, scored like the binary model's mask")
-    wrong = {
-        "pet alone (the border left out)": scores[..., PET] > 0.5,
-        "the argmax, pet only": scores.argmax(-1) == PET,
-        "the argmax, pet or border": scores.argmax(-1) != BACKGROUND,
-        "channel 0 taken for the background": 1 - scores[..., 0] > 0.5,
-        "pet and background added": scores[..., PET] + scores[..., BACKGROUND] > 0.5,
-        "at least a half (>= instead of >)": scores[..., PET] + scores[..., BORDER] >= 0.5,
-    }
-    for name, mask_of in wrong.items():
-        if np.array_equal(mask, mask_of.astype(np.uint8)):
-            hint = {
-                "the argmax, pet or border": "The argmax calls [0.30, 0.40, 0.30] background, "
-                "though pet or border together (0.60) are likelier: add the two probabilities.",
-                "pet alone (the border left out)": "The border (channel 2) is part of the "
-                "outline: add p(border) to p(pet).",
-                "the argmax, pet only": "The argmax of pet leaves the border out and picks one "
-                "class where the outline is two: add p(pet) and p(border).",
-                "channel 0 taken for the background": "Channel 0 is the pet; the background "
-                "is channel 1 (pet 0, background 1, border 2).",
-                "pet and background added": "The channels are pet 0, background 1, border 2: "
-                "add channels 0 and 2.",
-                "at least a half (>= instead of >)": "Where pet or border is exactly 0.5, "
-                "the background is just as likely: use > 0.5, not >= 0.5.",
-            }[name]
+    pet, border = scores[..., PET], scores[..., BORDER]
+    wrong = (  # (what the mask is, the rule that made it, the hint)
+        ("pet alone (the border left out)", pet > 0.5,
+         "The border (channel 2) is part of the outline: add p(border) to p(pet)."),
+        ("the argmax, pet only", scores.argmax(-1) == PET,
+         "The argmax of pet leaves the border out and picks one class where the outline is "
+         "two: add p(pet) and p(border)."),
+        ("the argmax, pet or border", scores.argmax(-1) != BACKGROUND,
+         "The argmax calls [0.30, 0.40, 0.30] background, though pet or border together "
+         "(0.60) are likelier: add the two probabilities."),
+        ("channel 0 taken for the background", 1 - scores[..., 0] > 0.5,
+         "Channel 0 is the pet; the background is channel 1 (pet 0, background 1, border 2)."),
+        ("pet and background added", pet + scores[..., BACKGROUND] > 0.5,
+         "The channels are pet 0, background 1, border 2: add channels 0 and 2."),
+        ("at least a half (>= instead of >)", pet + border >= 0.5,
+         "Where pet or border is exactly 0.5, the background is just as likely: use > 0.5, "
+         "not >= 0.5."),
+    )
+    for name, rule, hint in wrong:
+        if np.array_equal(mask, rule.astype(np.uint8)):
             _fail(f"Your mask is {name}. {hint}")
     where = np.argwhere(mask != right)[0]
     _fail(f"Wrong at pixel {tuple(where.tolist())}, scores {scores[tuple(where)].tolist()}: "
