@@ -23,6 +23,11 @@ Examples (this machine, the real sample; in Colab, the same with --profile gpu):
     .venv/bin/python benchmarks/results.py --profile cpu --source directory \\
         --pets-dir ../shared/data/oxford-iiit-pet-sample --minutes 15
     .venv/bin/python benchmarks/results.py --profile smoke --source generated
+    python benchmarks/results.py --profile gpu --source tfds --pretrained   # Colab, notebook 09
+
+``--pretrained`` trains notebook 09's U-Net on an ImageNet MobileNetV2 encoder
+instead (half the budget frozen, half fine-tuned at a tenth of the rate); its
+weights come from Keras's cache or a download, or from ``--weights PATH``.
 """
 
 from __future__ import annotations
@@ -80,16 +85,20 @@ def run(args) -> dict:
         budget = f"cosine over {minutes:g} min of training"
     else:
         budget = f"cosine over {steps * epochs} steps"
-    with uh.training.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
-        model = uh.training.profile_model(profile, None if minutes else steps * epochs,
-                                          jit_compile=speedups["jit_compile"])
-    clock = uh.training.TimeBudget(minutes) if minutes else None
-    started = time.perf_counter()
-    history = model.fit(train, epochs=epochs, steps_per_epoch=profile.steps_per_epoch,
-                        callbacks=[clock] if clock else [], verbose=2 if args.verbose else 0)
-    seconds = time.perf_counter() - started
-    epochs_run = len(history.history["loss"])
-    steps_run = int(model.optimizer.iterations)
+    if args.pretrained:
+        model, seconds, epochs_run, steps_run, budget = pretrained_run(
+            args, profile, train, strategy, minutes, epochs, steps)
+    else:
+        with uh.training.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
+            model = uh.training.profile_model(profile, None if minutes else steps * epochs,
+                                              jit_compile=speedups["jit_compile"])
+        clock = uh.training.TimeBudget(minutes) if minutes else None
+        started = time.perf_counter()
+        history = model.fit(train, epochs=epochs, steps_per_epoch=profile.steps_per_epoch,
+                            callbacks=[clock] if clock else [], verbose=2 if args.verbose else 0)
+        seconds = time.perf_counter() - started
+        epochs_run = len(history.history["loss"])
+        steps_run = int(model.optimizer.iterations)
 
     # batch by batch: the full test split at 256 px would not fit in memory as whole arrays
     evaluation = uh.evaluation.evaluate_dataset(model, held_out,
@@ -113,6 +122,41 @@ def run(args) -> dict:
         "date": datetime.date.today().isoformat(),
         "command": "benchmarks/results.py " + " ".join(args.argv),
     }
+
+
+def pretrained_run(args, profile, train, strategy, minutes, epochs, steps):
+    """Notebook 09's recipe: half the budget on a frozen encoder, half fine-tuning at rate / 10.
+
+    The two halves are in minutes (each with its cosine on the clock) or, for a
+    profile whose budget is epochs, in epochs (each with its cosine over its steps).
+    """
+    weights = args.weights or "imagenet"
+    size = profile.image_size
+    with uh.training.use_gpu_speedups(strategy=strategy) as speedups, strategy.scope():
+        model = uh.build_pretrained_unet((size, size, 3), weights=weights,
+                                         decoder_filters=profile.decoder_filters)
+    half_epochs = max(1, epochs // 2)
+    seconds, epochs_run, steps_run = 0.0, 0, 0
+    for phase, rate in (("frozen", profile.learning_rate),
+                        ("fine-tuned", profile.learning_rate / 10)):
+        if phase == "fine-tuned":
+            uh.pretrained.unfreeze_encoder(model)
+        with strategy.scope():
+            uh.compile_model(model, learning_rate=rate,
+                             decay_steps=None if minutes else steps * half_epochs,
+                             jit_compile=speedups["jit_compile"])
+        clock = [uh.training.TimeBudget(minutes / 2)] if minutes else []
+        started = time.perf_counter()
+        history = model.fit(train, epochs=half_epochs if not minutes else epochs,
+                            steps_per_epoch=profile.steps_per_epoch, callbacks=clock,
+                            verbose=2 if args.verbose else 0)
+        seconds += time.perf_counter() - started
+        epochs_run += len(history.history["loss"])
+        steps_run += int(model.optimizer.iterations)
+    source = "ImageNet" if weights == "imagenet" else Path(weights).name
+    halves = (f"{minutes / 2:g} min frozen + {minutes / 2:g} min fine-tuned" if minutes
+              else f"{half_epochs} epochs frozen + {half_epochs} fine-tuned")
+    return model, seconds, epochs_run, steps_run, f"pretrained MobileNetV2 ({source}): {halves}"
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -147,13 +191,23 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", help="file name of the results (default: profile-data)")
     parser.add_argument("--verbose", action="store_true", help="one line per epoch")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="train notebook 09's U-Net on an ImageNet MobileNetV2 encoder "
+                             "(half the budget frozen, half fine-tuned) instead of the profile's")
+    parser.add_argument("--weights", help="with --pretrained: the encoder's weights file "
+                                          "(default: ImageNet, from Keras's cache or downloaded)")
     args = parser.parse_args(argv)
     args.argv = argv
     if args.source == "directory" and not args.pets_dir:
         parser.error("--source directory needs --pets-dir (the folder with images/ and "
                      "annotations/)")
-    result = run(args)
-    name = args.name or re.sub(r"[^a-z0-9]+", "-", f"{result['profile']}-{result['data']}"
+    try:
+        result = run(args)
+    except uh.pretrained.WeightsUnavailable as error:
+        print(f"{error} (Here: --weights PATH.)", file=sys.stderr)
+        return 2
+    model = "-pretrained" if args.pretrained else ""
+    name = args.name or re.sub(r"[^a-z0-9]+", "-", f"{result['profile']}-{result['data']}{model}"
                                .lower()).strip("-")
     for path in write(result, args.out, name):
         print(f"wrote {path}")

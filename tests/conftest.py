@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.xdist_group(group(item)))
     # the longest groups first, so that the two processes finish at about the same time
     first = {"test_opened_alone": 0, "notebooks-04-06-07": 1, "notebook-05": 2,
-             "test_training": 3, "notebook-08": 4, "test_gpu_settings": 5}
+             "test_training": 3, "notebook-08": 4, "notebook-09": 4, "test_gpu_settings": 5}
     items.sort(key=lambda item: (first.get(group(item), 9), item.path.name))
 
 

@@ -38,6 +38,21 @@ def _paired_bootstrap_with(difference: str, percentiles: str) -> str:
     """
 
 
+def _skip_taps_with(value: str, strides: str, size: str = "(height // stride,)") -> str:
+    """A skip_taps answer right in every way except what it keeps, for which strides, at which size."""
+    return f"""
+    height = encoder.input.shape[1]
+    last = {{}}
+    for layer in encoder.layers:
+        shape = layer.output.shape
+        if len(shape) == 4:
+            for stride in {strides}:
+                if shape[1] in {size}:
+                    last[stride] = {value}
+    return [last[stride] for stride in {strides}]
+    """
+
+
 def _compile_with(rate="rate", optimizer="keras.optimizers.Adam(rate)",
                   loss="uh.losses.CrossEntropyDiceLoss(from_logits=False)",
                   schedule="keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, alpha=0.01)",
@@ -615,6 +630,69 @@ MISTAKES = {
         return difference - 0.01, difference + 0.01
         """, r"wide|Gave"),
     ],
+    "ex09_skip_taps": [
+        ("""
+        height = encoder.input.shape[1]
+        first = {}
+        for layer in encoder.layers:
+            shape = layer.output.shape
+            if len(shape) == 4:
+                for stride in strides:
+                    if shape[1] == height // stride and stride not in first:
+                        first[stride] = layer.name
+        return [first[stride] for stride in strides]
+        """, r"\*first\* layer"),
+        (_skip_taps_with("layer.name", "strides[::-1]"), r"deepest first"),
+        (_skip_taps_with("layer", "strides"), r"returned layers"),
+        (_skip_taps_with("layer.name", "(1,) + tuple(strides)"), r"returned 6 names"),
+        (_skip_taps_with("layer.name", "strides[1:]"), r"returned 4 names"),
+        (_skip_taps_with("layer.name", "strides", size="(height // stride, height // stride + 1)"), r"ZeroPadding2D"),
+    ],
+    "ex09_unfreeze_encoder": [
+        ("""
+        model.get_layer("encoder").trainable = True
+        return model
+        """, r"Every batch norm of the encoder is trainable"),
+        ("""
+        encoder = model.get_layer("encoder")
+        for layer in encoder.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+        encoder.trainable = True
+        return model
+        """, r"\*after\* encoder.trainable = True"),
+        ("""
+        encoder = model.get_layer("encoder")
+        encoder.trainable = True
+        for layer in encoder.layers:
+            if "bn" in layer.name:
+                layer.trainable = False
+        return model
+        """, r"still trainable.*by type"),
+        ("""
+        for layer in model.get_layer("encoder").layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+        return model
+        """, r"still cannot learn"),
+        ("""
+        encoder = model.get_layer("encoder")
+        encoder.trainable = True
+        for layer in encoder.layers + model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+        return model
+        """, r"decoder's batch norm"),
+        ("""
+        for layer in model.get_layer("encoder").layers:
+            layer.trainable = isinstance(layer, keras.layers.BatchNormalization)
+        return model
+        """, r"still cannot learn"),
+        ("""
+        model.trainable = True
+        return model
+        """, r"still cannot learn"),
+    ],
 }
 
 
@@ -767,6 +845,32 @@ EQUIVALENTS = {
         pooled_a = (draws @ a)[:, 0] / (draws @ a)[:, 1]
         pooled_b = (draws @ b)[:, 0] / (draws @ b)[:, 1]
         return tuple(np.quantile(pooled_a - pooled_b, [0.025, 0.975]))
+        """,
+    ],
+    "ex09_skip_taps": [
+        """
+        height = encoder.input.shape[1]
+        names = []
+        for stride in strides:
+            there = [layer.name for layer in encoder.layers
+                     if len(layer.output.shape) == 4 and layer.output.shape[1] == height // stride]
+            names.append(there[-1])
+        return names
+        """,
+    ],
+    "ex09_unfreeze_encoder": [
+        """
+        encoder = model.get_layer("encoder")
+        encoder.trainable = True
+        for layer in encoder.layers:
+            layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+        """,
+        """
+        model.get_layer("encoder").trainable = True
+        for layer in model.get_layer("encoder").layers:
+            if "bn" in layer.name.lower():
+                layer.trainable = False
+        return model
         """,
     ],
 }

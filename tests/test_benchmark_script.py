@@ -52,6 +52,34 @@ def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, caps
 
 
 @pytest.mark.as_user
+def test_results_script_trains_the_pretrained_unet_from_a_weights_file(tmp_path, capsys,
+                                                                        monkeypatch):
+    import results
+
+    import unet_helpers as uh
+
+    monkeypatch.delenv(uh.pretrained.WEIGHTS_ENV_VAR, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(uh.pretrained, "reachable", lambda *a, **k: False)  # offline
+    assert results.main(["--profile", "smoke", "--source", "generated", "--pretrained",
+                         "--out", str(tmp_path)]) == 2
+    said = capsys.readouterr()
+    assert "cannot be reached" in said.err and "--weights" in said.err
+    assert "Traceback" not in said.err and not list(tmp_path.glob("*.json"))
+
+    weights = tmp_path / "encoder.weights.h5"
+    model = uh.build_pretrained_unet((64, 64, 3), weights=None, decoder_filters=(8,) * 5)
+    model.get_layer("encoder").save_weights(weights)
+    assert results.main(["--profile", "smoke", "--source", "generated", "--pretrained",
+                         "--weights", str(weights), "--minutes", "0.05",
+                         "--out", str(tmp_path)]) == 0
+    row = json.loads((tmp_path / "smoke-generated-pretrained.json").read_text())
+    assert row["budget"].startswith("pretrained MobileNetV2 (encoder.weights.h5):")
+    assert "0.025 min frozen + 0.025 min fine-tuned" in row["budget"]
+    assert row["steps"] > 2 and 0 <= row["iou_pet"] <= 1
+
+
+@pytest.mark.as_user
 def test_results_script_needs_a_folder_for_directory(capsys):
     import results
 
@@ -83,7 +111,8 @@ def test_gpu_check_runs_the_keras_only_layers_under_each_policy(tmp_path):
         "unet_helpers", "unet_helpers.blocks", "unet_helpers.data", "unet_helpers.data.common",
         "unet_helpers.data.directory", "unet_helpers.data.generated", "unet_helpers.data.images",
         "unet_helpers.data.tfds_source", "unet_helpers.losses", "unet_helpers.metrics",
-        "unet_helpers.model", "unet_helpers.profiles", "unet_helpers.quiet"])
+        "unet_helpers.model", "unet_helpers.network", "unet_helpers.profiles",
+        "unet_helpers.quiet"])
     float32, mixed = report["runs"]
     assert float32["conv_compute_dtypes"] == ["float32"]
     assert mixed["conv_compute_dtypes"] == ["float16"] and mixed["weight_dtypes"] == ["float32"]

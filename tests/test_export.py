@@ -8,10 +8,19 @@ import unet_helpers as uh
 from unet_helpers import export
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def scratch_unet():
+    return uh.build_unet((32, 32, 3), base_filters=4, depth=2)
+
+
+def pretrained_unet():  # notebook 09's model: a nested MobileNetV2 encoder (random weights)
+    return uh.build_pretrained_unet((32, 32, 3), weights=None, decoder_filters=(8, 8, 8, 8, 8))
+
+
+@pytest.fixture(scope="module", params=[scratch_unet, pretrained_unet],
+                ids=["scratch", "pretrained"])
+def trained(tmp_path_factory, request):
     keras.utils.set_random_seed(0)
-    model = uh.build_unet((32, 32, 3), base_filters=4, depth=2)
+    model = request.param()
     uh.compile_model(model, learning_rate=1e-2)
     data = uh.load_pets("train", source="generated", image_size=32, batch_size=8, limit=16,
                         verbose=False)

@@ -166,3 +166,32 @@ def test_exports_come_from_a_float32_copy(mixed_model):
     np.testing.assert_allclose(scores, reference, atol=1e-3)
     assert ((scores > 0.5) == (reference > 0.5)).mean() >= 0.999
     assert scores.dtype == np.float32
+
+
+def test_the_pretrained_unet_trains_and_exports_under_mixed_precision_and_xla(tmp_path):
+    """Notebook 09's model with a GPU run's settings: the nested encoder computes in float16
+    (its batch norm, frozen, too), the head in float32, and the exports come out float32."""
+    keras.utils.set_random_seed(0)
+    model, _ = build_and_compile(
+        "mixed+xla", "binary", "crossentropy+dice",
+        build=lambda _: uh.build_pretrained_unet((SIZE, SIZE, 3), weights=None,
+                                                 decoder_filters=(8, 8, 8, 8, 8)))
+    encoder = model.get_layer("encoder")
+    assert {layer.dtype_policy.name for layer in encoder.layers[1:]} == {"mixed_float16"}
+    assert model.get_layer("head").dtype_policy.name == "float32"
+    before = [v.numpy().copy() for v in encoder.weights]
+    history = model.fit(tiny_data("binary"), epochs=1, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    for mine, theirs in zip(encoder.weights, before):  # frozen under XLA too
+        np.testing.assert_array_equal(mine.numpy(), theirs)
+    uh.pretrained.unfreeze_encoder(model)
+    uh.compile_model(model, learning_rate=1e-3, jit_compile=True)
+    assert np.all(np.isfinite(model.fit(tiny_data("binary"), epochs=1, verbose=0)
+                              .history["loss"]))
+    images = np.stack([x.numpy() for x, _ in tiny_data("binary").unbatch().take(4)])
+    copy = export.float32_copy(model)
+    assert {layer.dtype_policy.name for layer in copy.get_layer("encoder").layers} == {"float32"}
+    reference = copy.predict(images, verbose=0)
+    np.testing.assert_allclose(model.predict(images, verbose=0), reference, atol=3e-2)
+    lite = export.load_tflite(export.export_tflite(model, tmp_path / "pretrained.tflite"))
+    np.testing.assert_allclose(lite(images), reference, atol=1e-3)

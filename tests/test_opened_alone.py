@@ -202,6 +202,22 @@ def test_notebooks_01_to_03_05_and_08_install_themselves_and_run(colab):
             "the setup cell installed the whole package into the new runtime"
 
 
+def test_notebook_09_offline_on_drive_keeps_kerass_cache_there(colab):
+    """The pretrained encoder's notebook alone, offline, with Drive chosen: it says where the
+    weights file goes (Keras's cache on Drive), goes on with random weights and says so."""
+    nb, folder = colab("09", save_to_drive=True)
+    ran_every_cell(nb, "09")
+    said = text_of(nb)
+    drive_cache = "unet-tutorials/keras/models"
+    assert "cannot be reached" in said and drive_cache in said, said
+    assert "Going on with a RANDOM encoder" in said and "RANDOM weights (offline)" in said
+    assert "the encoder loaded from the file equals the saved one: True" in said
+    assert "mixed_precision': True" in said and "jit_compile': True" in said, "GPU settings"
+    saved = colab.my_drive / "unet-tutorials" / "outputs" / "pretrained" / "encoder.weights.h5"
+    assert saved.is_file(), "the weights file the notebook saved went to Drive"
+    assert not (folder / "outputs").exists(), "nothing written to the runtime's disk"
+
+
 def test_training_on_drive_resumes_and_later_notebooks_load_its_model(colab):
     with pytest.raises(CellExecutionError, match="Colab disconnected"):
         colab("04", save_to_drive=True, before_training=DISCONNECT)

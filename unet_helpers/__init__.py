@@ -28,6 +28,7 @@ _FRONT_DOOR = {
     "describe_device": "profiles",
     "output_dir": "paths",
     "build_unet": "model",
+    "build_pretrained_unet": "pretrained",
     "load_pets": "data",
     "raw_pairs": "data",
     "CLASS_NAMES": "data",
@@ -38,15 +39,15 @@ _FRONT_DOOR = {
 
 _MODULES = (
     "blocks", "checks", "data", "diagram", "evaluation", "export", "inference", "losses",
-    "measured", "metrics", "model", "paths", "preview", "profiles", "quiet", "trained",
-    "training",
+    "measured", "metrics", "model", "network", "paths", "pretrained", "preview", "profiles",
+    "quiet", "trained", "training",
     "variants", "viz",
 )
 
 # Importing TensorFlow writes start-up noise from C++; the first module loaded
 # through the package's door imports it inside the filter (unet_helpers.quiet),
 # unless the module needs no TensorFlow at all.
-_QUIET_BEFORE = set(_MODULES) - {"measured", "paths", "quiet"}
+_QUIET_BEFORE = set(_MODULES) - {"measured", "network", "paths", "quiet"}
 
 __all__ = ["__version__", *_FRONT_DOOR, *_MODULES]
 

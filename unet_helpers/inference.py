@@ -45,8 +45,26 @@ def first_sentence(error) -> str:
 
 
 def model_depth(model: keras.Model) -> int:
-    """How many times the U-Net halves the image (its number of pooling layers)."""
-    return sum(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
+    """How many times the U-Net halves the image: the number of times its decoder doubles it.
+
+    Counted on the way up, so that a pretrained encoder, which halves the image
+    inside a nested model with strided convolutions, counts the same way.
+    """
+    return sum(isinstance(layer, (keras.layers.Conv2DTranspose, keras.layers.UpSampling2D))
+               for layer in model.layers)
+
+
+def _any_size_inputs(config) -> None:
+    """Set every input layer's height and width to None, nested models included."""
+    if isinstance(config, list):
+        for value in config:
+            _any_size_inputs(value)
+    elif isinstance(config, dict):
+        if config.get("class_name") == "InputLayer":
+            shape = config["config"]["batch_shape"]
+            config["config"]["batch_shape"] = [shape[0], None, None, shape[-1]]
+        for value in config.values():
+            _any_size_inputs(value)
 
 
 def model_image_size(model: keras.Model):
@@ -65,10 +83,7 @@ def any_size(model: keras.Model) -> keras.Model:
         return model
     if model not in _ANY_SIZE:
         config = model.get_config()
-        for layer in config["layers"]:
-            if layer["class_name"] == "InputLayer":
-                shape = layer["config"]["batch_shape"]
-                layer["config"]["batch_shape"] = [shape[0], None, None, shape[-1]]
+        _any_size_inputs(config)
         _ANY_SIZE[model] = keras.Model.from_config(config)
     twin = _ANY_SIZE[model]
     twin.set_weights(model.get_weights())

@@ -60,7 +60,7 @@ def colab_outputs(save_to_drive: bool) -> Path | None:
         os.environ.pop(OUTPUT_ENV_VAR, None)  # Drive was on in an earlier run of the cell
         folder = output_dir().resolve()
         print(f"Colab: outputs go to {folder} on this runtime and vanish with it. To keep "
-              "them (and let notebooks 06-06 use notebook 04's model), set SAVE_TO_DRIVE = "
+              "them (and let notebooks 06-07 use notebook 04's model), set SAVE_TO_DRIVE = "
               "True in the first code cell and run it again.")
         return folder
     from google.colab import drive

@@ -49,6 +49,10 @@ class Profile:
     # a training budget in minutes (uh.training.TimeBudget: the learning rate's cosine follows
     # the clock); ``epochs`` is then only a cap. None: the budget is epochs or train_steps
     train_minutes: float | None = None
+    # notebook 09: the training minutes each of its two models gets (scratch and pretrained),
+    # and the filters of the pretrained U-Net's five decoder blocks, deepest first
+    transfer_minutes: float = 3.0
+    decoder_filters: tuple = (256, 128, 64, 32, 16)
 
     def epochs_for(self, batches_per_epoch: int) -> int:
         """How many epochs to train when one epoch has ``batches_per_epoch`` batches.
@@ -82,6 +86,8 @@ PROFILES: dict[str, Profile] = {
         data_source="generated",
         learning_rate=3e-3,
         bn_momentum=0.9,
+        transfer_minutes=0.05,
+        decoder_filters=(32, 16, 16, 8, 8),
     ),
     "cpu": Profile(
         name="cpu",
@@ -111,6 +117,7 @@ PROFILES: dict[str, Profile] = {
         train_steps=None,
         data_source="auto",
         learning_rate=1e-3,
+        transfer_minutes=5.0,
     ),
 }
 

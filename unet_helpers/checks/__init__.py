@@ -9,7 +9,7 @@ a message that points at the likely mistake. The tests in
 ``tests/test_exercises.py`` prove that each check passes the solution, fails
 the empty stub, and catches planted mistakes (``tests/exercise_cases.py``).
 
-One module per notebook (``notebook01`` ... ``notebook08``) holds its checks;
+One module per notebook (``notebook01`` ... ``notebook09``) holds its checks;
 ``core`` holds what they share. The notebooks call ``uh.checks.check_*``.
 """
 
@@ -22,6 +22,7 @@ from .notebook05 import check_balanced_weights, check_cosine_rate, check_pet_out
 from .notebook06 import check_best_threshold, check_iou_from_confusion
 from .notebook07 import check_flip_average, check_network_input
 from .notebook08 import check_paired_interval, check_scaled_gflops
+from .notebook09 import check_skip_taps, check_unfreeze_encoder
 
 __all__ = [
     "GRADING_ENV_VARS",
@@ -48,4 +49,6 @@ __all__ = [
     "check_flip_average",
     "check_scaled_gflops",
     "check_paired_interval",
+    "check_skip_taps",
+    "check_unfreeze_encoder",
 ]

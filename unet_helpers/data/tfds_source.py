@@ -8,9 +8,9 @@ stop with a bare ``ConnectionError``.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
+from ..network import reachable
 from .common import PetDataUnavailable, is_validation
 
 DATASET = "oxford_iiit_pet:4.*.*"
@@ -25,11 +25,7 @@ MANUAL_HELP = (
 
 def network_available(host: str = DOWNLOAD_HOST, port: int = 443, timeout: float = 3.0) -> bool:
     """True when a TCP connection to ``host`` opens within ``timeout`` seconds."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return reachable(host, port, timeout)
 
 
 def _import_tfds():
