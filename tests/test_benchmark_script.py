@@ -80,8 +80,12 @@ def test_results_script_trains_the_pretrained_unet_from_a_weights_file(tmp_path,
 
 
 @pytest.mark.as_user
-def test_results_script_needs_a_folder_for_directory(capsys):
+def test_results_script_needs_a_folder_for_directory(capsys, monkeypatch):
     import results
+
+    # without it, a UNET_PETS_DIR in the environment supplies the folder, and the call trains
+    # the cpu profile for 15 minutes and overwrites benchmarks/results/ (it did, 2026-12-05)
+    monkeypatch.delenv("UNET_PETS_DIR", raising=False)
 
     with pytest.raises(SystemExit):
         results.main(["--source", "directory"])
