@@ -169,10 +169,9 @@ def check_pretrained_shape(input_shape) -> tuple:
     for axis, size in (("height", height), ("width", width)):
         if size is None:
             continue
-        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < step \
-                or size % step:
-            below, above = nearest_valid_sizes(size, 5) if isinstance(size, int) and size > 0 \
-                else (step, 2 * step)
+        whole = isinstance(size, numbers.Integral) and not isinstance(size, bool)
+        if not whole or size < step or size % step:
+            below, above = nearest_valid_sizes(size if whole and size > 0 else step, 5)
             raise ValueError(
                 f"Input {axis} {size!r} does not fit MobileNetV2: it halves the image five "
                 f"times (stride {step}), so sizes must be multiples of {step}, at least {step}. "
@@ -298,6 +297,5 @@ def unfreeze_encoder(model: keras.Model) -> keras.Model:
 def stage_rows(model: keras.Model) -> list[dict]:
     """One row per skip tap of a pretrained U-Net: stride, layer name and output shape."""
     encoder = encoder_of(model)
-    return [{"stride": stride, "layer": tensor._keras_history[0].name,
-             "shape": tuple(tensor.shape)}
-            for stride, tensor in zip(STRIDES, encoder.outputs)]
+    return [{"stride": stride, "layer": name, "shape": tuple(tensor.shape)}
+            for stride, name, tensor in zip(STRIDES, encoder.output_names, encoder.outputs)]
