@@ -20,10 +20,12 @@ Budget, one of two:
 - ``--minutes M`` (default 3): the same training time for every variant.
   The learning rate's cosine follows the clock (``uh.training.TimeBudget``):
   whatever a variant's speed, it ends its schedule at ``M`` minutes. The
-  clock runs only while batches train: the first batch (compilation) and the
-  validation passes do not count. A small network thus takes more steps than
-  a large one: what a learner with a fixed amount of time would see. The
-  committed results use ``--minutes 3``. Do not run anything else on the
+  clock counts the whole ``fit``, validation passes included; only the first
+  batch (compilation) does not count. A small network thus takes more steps
+  than a large one: what a learner with a fixed amount of time would see. The
+  committed results use ``--minutes 3``, measured before the clock counted
+  validation (their budget reads "3 min"; newer ones "M min on the clock"):
+  those 3 minutes were of training batches alone. Do not run anything else on the
   machine meanwhile: a busy machine gives the variant fewer steps. Even a
   quiet shared machine varies: on this 2-core one, networks of the same shape
   ran at 0.49 steps/s in one run and 0.69 in another, so each variant's

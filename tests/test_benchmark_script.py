@@ -48,7 +48,25 @@ def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, caps
     assert "old" not in table and table.startswith("intro") and table.endswith("outro\n")
     assert "| smoke | generated | test (60) | 64 | 8 | cosine over 8 steps | 2 | 8 |" in table
     assert row["steps"] == 8 and row["budget"] == "cosine over 8 steps"
+    assert row["wall_minutes"] >= row["train_minutes"] > 0, "wall time beside training time"
     assert "benchmarks/results.py --profile smoke" in table
+
+
+@pytest.mark.as_user
+def test_cpu_speed_script_measures_each_option_against_float32(tmp_path):
+    import cpu_speed
+
+    out = tmp_path / "speed.json"
+    assert cpu_speed.main(["--steps", "2", "--warmup", "1", "--rounds", "1",
+                           "--options", "xla", "one-batch", "--pets-dir",
+                           str(tmp_path / "no-photos"), "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    rows = {row["option"]: row for row in result["options"]}
+    assert list(rows) == ["float32", "xla", "one-batch"], "float32 first: the reference"
+    assert rows["float32"]["median_ratio"] == 1.0
+    for row in rows.values():
+        assert row["median_images_per_s"] > 0 and not row["failed"], row
+    assert "cores" in result["machine"] and isinstance(result["cpu_flags"], list)
 
 
 @pytest.mark.as_user

@@ -87,14 +87,15 @@ def test_run_variant_wants_one_budget():
 
 
 def test_run_variant_with_minutes_follows_the_clock():
-    """The budget of the committed results: minutes of training, the cosine on the clock."""
+    """A budget in minutes on the clock (validation included), the cosine following it."""
     smoke = uh.get_profile("smoke")  # at a quarter of its pixels and half its width
     profile = type(smoke)(**{**smoke.as_dict(), "image_size": 32, "base_filters": 4})
     lines = []
     result, model = variants.run_variant(variants.BY_NAME["depth-3"], profile,
                                             source="generated", minutes=0.05,
                                             steps_per_epoch=3, log=lines.append)
-    assert result["budget"] == "0.05 min" and result["planned_steps"] is None
+    assert result["budget"] == "0.05 min on the clock" and result["planned_steps"] is None
+    assert result["wall_minutes"] >= result["train_minutes"] > 0
     assert result["steps"] == int(model.optimizer.iterations) > 3, "more than one epoch"
     assert result["epochs"] == len(result["validation_curve"]) == len(lines)
     assert result["epochs"] == -(-result["steps"] // 3), "the last epoch cut short"

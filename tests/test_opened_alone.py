@@ -262,12 +262,13 @@ def test_notebook_04_with_a_time_budget_on_gpu_settings(colab):
     nb, _ = colab("04", after_profile=CLOCK_PROFILE, after_training=AFTER_CLOCK)
     ran_every_cell(nb, "04")
     said = text_of(nb)
-    assert "0.1 minutes of training (at most 500 epochs)" in said
+    assert "0.1 minutes on the clock (at most 500 epochs)" in said
     assert "jit_compile': True" in said and "mixed_precision': True" in said
     found = re.search(r"clock: ([\d.]+) of 6 s \| epochs: (\d+) \| rates: (\S+) (\S+)", said)
     assert found, said
     spent, epochs, first, last = (float(v) for v in found.groups())
-    assert 6 <= spent < 9 and 1 < epochs < 500, "the clock ended the run, not the epochs"
+    # the wall clock, validation and previews included, ends within a second of the budget
+    assert 5 <= spent < 7 and 1 < epochs < 500, "the clock ended the run, not the epochs"
     peak = 3e-3  # the smoke profile's learning rate
     assert 0.5 * peak < first <= peak and last == pytest.approx(0.01 * peak, rel=0.01)
     previews = int(re.search(r"previews: (\d+)", said).group(1))

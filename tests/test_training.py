@@ -188,50 +188,104 @@ def test_time_limit_stops_training(tiny):
 
 
 class FakeClock:
-    """A clock that moves ``step`` seconds each time it is read (or more, by hand)."""
+    """A clock that stands still until a :class:`Work` callback moves it."""
 
-    def __init__(self, step=1.0):
-        self.now, self.step = 0.0, step
+    def __init__(self):
+        self.now = 0.0
 
     def __call__(self):
-        self.now += self.step
         return self.now
 
 
-class Recorder(keras.callbacks.Callback):
-    """The learning rate each batch trained with, and a slow validation pass."""
+class Work(keras.callbacks.Callback):
+    """Makes time pass on a fake clock: ``batch`` seconds a training batch, ``validation``
+    seconds a validation pass, ``epoch_end`` seconds of other callbacks after each epoch.
 
-    def __init__(self, clock=None):
+    List it before the budget: Keras calls callbacks in order, so the budget reads the clock
+    after the work is done. ``last`` is the clock when training ended.
+    """
+
+    def __init__(self, clock, batch=1.0, validation=0.0, epoch_end=0.0):
         super().__init__()
-        self.rates, self.clock = [], clock
+        self.clock, self.batch, self.validation, self.epoch_end = (
+            clock, batch, validation, epoch_end)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.clock.now += self.batch
+
+    def on_test_begin(self, logs=None):
+        self.clock.now += self.validation
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.clock.now += self.epoch_end
+
+    def on_train_end(self, logs=None):
+        self.last = self.clock.now
+
+
+class Recorder(keras.callbacks.Callback):
+    """The learning rate each batch trained with."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
 
     def on_train_batch_begin(self, batch, logs=None):  # after TimeBudget's, before the step
         self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
-    def on_test_batch_end(self, batch, logs=None):
-        if self.clock:
-            self.clock.now += 100.0  # validation is slow: it must not eat the budget
-        # (TimeBudget reads its clock only around training batches, so it does not)
 
-
-def test_time_budget_runs_a_cosine_over_the_clock_and_stops_mid_epoch(tiny):
+def test_time_budget_counts_validation_and_runs_a_cosine_over_the_clock(tiny):
     profile, train, val = tiny
-    clock = FakeClock(step=1.0)  # a batch reads it twice: one second apart
+    clock = FakeClock()
     model = small_model(profile)
-    budget = training.TimeBudget(20 / 60, clock=clock)
-    record = Recorder(clock)
-    history = model.fit(train, epochs=50, steps_per_epoch=8, validation_data=val, verbose=0,
-                        callbacks=[budget, record])
-    # the first batch compiles and does not count: 1 + 20 batches, the third epoch cut short
-    assert len(record.rates) == 21 and int(model.optimizer.iterations) == 21
-    assert len(history.history["val_loss"]) == 3, "the cut epoch is still validated"
+    work = Work(clock, batch=1.0, validation=1.0)  # an epoch: 8 batches, then 1 s validating
+    budget = training.TimeBudget(30 / 60, clock=clock)
+    record = Recorder()
+    history = model.fit(train.repeat(), epochs=50, steps_per_epoch=8, validation_data=val,
+                        verbose=0, callbacks=[work, budget, record])
+    # the first batch compiles and does not count; after it, 26 batches and 4 validations
+    # fill the 30 s (a clock of training batches alone would have taken 30 of them)
+    assert int(model.optimizer.iterations) == 27 and len(record.rates) == 27
+    assert len(history.history["val_loss"]) == 4, "the cut epoch is validated, in the budget"
+    assert work.last - 1.0 == budget.spent == 30.0, "ends on the budget, validation included"
+    assert budget.batch_seconds == 26.0 and budget.pause == 1.0 and budget.steps == 26
     peak = profile.learning_rate
     assert record.rates[0] == pytest.approx(peak) and record.rates[1] == pytest.approx(peak)
     assert all(a >= b for a, b in zip(record.rates, record.rates[1:])), "falls steadily"
-    halfway = record.rates[11]  # trained after 10 of the 20 seconds
+    halfway = record.rates[15]  # epoch 2's last batch: 15 s spent (7 + 1 validating + 7)
     assert halfway == pytest.approx(peak * (0.01 + 0.99 * 0.5), rel=1e-4)
     assert record.rates[-1] < 0.05 * peak and budget.fraction == 1.0
     assert history.history["learning_rate"][-1] == pytest.approx(0.01 * peak, rel=1e-4)
+
+
+@pytest.mark.parametrize("validation,steps_per_epoch,epoch_end", [(0.0, 7, 0.0),
+                                                                  (2.0, 20, 1.0),
+                                                                  (4.0, 9, 0.5)])
+def test_a_budget_of_n_minutes_ends_within_a_few_percent_of_n(tiny, validation,
+                                                               steps_per_epoch, epoch_end):
+    """Whatever validating and checkpointing cost, the run ends near its budget: the clock
+    keeps the last pause between epochs for the last validation pass."""
+    profile, train, val = tiny
+    clock = FakeClock()
+    work = Work(clock, batch=1.0, validation=validation, epoch_end=epoch_end)
+    budget = training.TimeBudget(2, clock=clock)
+    small_model(profile).fit(train.repeat(), epochs=1000, steps_per_epoch=steps_per_epoch,
+                             validation_data=val, verbose=0, callbacks=[work, budget])
+    waited = work.last - 1.0  # the first batch (which compiles) left out
+    assert abs(waited - 120) <= 0.03 * 120, f"{waited} s on the clock for a 120 s budget"
+    assert budget.spent == waited, "the budget's account is the clock's"
+    assert budget.batch_seconds == budget.steps, "one second a batch"
+
+
+def test_a_stopwatch_times_batches_and_the_whole_fit(tiny):
+    profile, train, val = tiny
+    clock = FakeClock()
+    watch = training.Stopwatch(clock=clock)
+    small_model(profile).fit(train.repeat(), epochs=3, steps_per_epoch=5, validation_data=val,
+                             verbose=0, callbacks=[Work(clock, 2.0, 3.0, 0.5), watch])
+    assert watch.steps == 14 and watch.batch_seconds == 28.0, "the first batch left out"
+    assert watch.wall_seconds == 28.0 + 3 * (3.0 + 0.5), "validation and callbacks count"
+    assert watch.pause == 3.5 and watch.steps_per_second == 0.5
 
 
 def test_time_budget_resumes_its_clock_and_leaves_a_schedule_alone(tiny, tmp_path):
@@ -242,19 +296,21 @@ def test_time_budget_resumes_its_clock_and_leaves_a_schedule_alone(tiny, tmp_pat
     state.write_text('{"seconds_spent": 15.0, "peak": 0.004}')
     model = small_model(profile)
     model.optimizer.learning_rate = 0.0006
-    record = Recorder()
-    budget = training.TimeBudget(20 / 60, clock=FakeClock(1.0), state_file=state)
-    model.fit(train, epochs=50, steps_per_epoch=4, verbose=0, callbacks=[budget, record])
+    record, clock = Recorder(), FakeClock()
+    budget = training.TimeBudget(20 / 60, clock=clock, state_file=state)
+    model.fit(train.repeat(), epochs=50, steps_per_epoch=4, verbose=0,
+              callbacks=[Work(clock), budget, record])
     assert len(record.rates) == 6, "five seconds were left; the first batch compiles again"
     assert record.rates[0] == pytest.approx(0.004 * (0.01 + 0.99 * 0.5 * (1 + np.cos(
         0.75 * np.pi))), rel=1e-4), "three quarters down the first run's cosine"
     saved = json.loads(state.read_text())
     assert saved["seconds_spent"] == 20.0 and saved["peak"] == 0.004
+    assert saved["batch_seconds"] == 5.0, "the batches of this run"
 
     scheduled = uh.compile_model(small_model(profile), learning_rate=1e-3, decay_steps=100)
-    record = Recorder()
-    scheduled.fit(train, epochs=50, steps_per_epoch=4, verbose=0,
-                  callbacks=[training.TimeBudget(3 / 60, clock=FakeClock(1.0)), record])
+    record, clock = Recorder(), FakeClock()
+    scheduled.fit(train.repeat(), epochs=50, steps_per_epoch=4, verbose=0,
+                  callbacks=[Work(clock), training.TimeBudget(3 / 60, clock=clock), record])
     assert len(record.rates) == 4, "stopped by the clock"
     expected = keras.optimizers.schedules.CosineDecay(1e-3, 100, alpha=0.01)
     assert record.rates[-1] == pytest.approx(float(expected(3)), rel=1e-4), "its own schedule"

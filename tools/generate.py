@@ -48,8 +48,9 @@ TIMINGS = RESULTS / "timings"
 RESULT_COLUMNS = [
     ("profile", "profile"), ("data", "data"), ("held_out", "scored on"),
     ("image_size", "size"), ("base_filters", "width"), ("budget", "budget"),
-    ("epochs", "epochs"), ("steps", "steps"), ("train_minutes", "train min"),
-    ("images_per_s", "img/s"), ("iou_background", "IoU bg"), ("iou_pet", "IoU pet"),
+    ("epochs", "epochs"), ("steps", "steps"), ("wall_minutes", "wall min"),
+    ("train_minutes", "train min"), ("images_per_s", "img/s"), ("iou_background", "IoU bg"),
+    ("iou_pet", "IoU pet"),
     ("iou_pet_ci95", "IoU pet 95 % interval"),
     ("mean_iou", "mean IoU"), ("dice_pet", "Dice pet"), ("pixel_accuracy", "pixel acc."),
     ("machine", "machine")]

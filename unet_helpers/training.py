@@ -146,23 +146,88 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Train for ``minutes`` of training time, with the learning rate on a cosine over that time.
+class Stopwatch(keras.callbacks.Callback):
+    """How long ``fit`` took on the wall clock, and how much of that was training batches.
+
+    ``wall_seconds`` runs from the start of training to its end: validation,
+    callbacks and the start of every epoch included. ``batch_seconds`` counts
+    only the time inside training batches. Both leave out the first batch of
+    every ``fit``, which traces (and compiles) the training step. ``steps``
+    counts the batches timed. ``pause`` is the most recent gap between the
+    last batch of one epoch and the first of the next: the validation pass,
+    the callbacks (checkpoints, logs, previews) and the next epoch's start.
+    """
+
+    def __init__(self, clock=time.perf_counter):
+        super().__init__()
+        self.clock = clock
+        self.wall_seconds = self.batch_seconds = self.pause = 0.0
+        self.steps, self.batches = 0, 0
+        self._origin = self._began = self._last_end = None
+        self._new_epoch = False
+
+    @property
+    def steps_per_second(self) -> float:
+        """Training steps per second inside batches (times the batch size: images per second)."""
+        return self.steps / self.batch_seconds if self.batch_seconds else float("nan")
+
+    def on_train_begin(self, logs=None):
+        self.batches = 0
+        self._origin = self._last_end = None
+        self._before = self.wall_seconds  # an earlier fit (or a resumed run) counted this
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._new_epoch = True
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._began = self.clock()
+        if self._new_epoch and self._last_end is not None:
+            self.pause = self._began - self._last_end
+        self._new_epoch = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = self._last_end = self.clock()
+        self.batches += 1
+        if self.batches == 1:  # the first batch of every fit traces (and compiles) the step
+            self._origin = now
+            return
+        self.steps += 1
+        self.batch_seconds += now - self._began
+        self.wall_seconds = self._before + now - self._origin
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._origin is not None:  # validation and the callbacks before this one count
+            self.wall_seconds = self._before + self.clock() - self._origin
+
+    def on_train_end(self, logs=None):
+        self.on_epoch_end(-1)
+
+
+class TimeBudget(Stopwatch):
+    """Train for ``minutes`` on the wall clock, with the learning rate on a cosine over that time.
 
     A budget in steps takes as long as the machine makes it take: 2,000 steps
     of the ``cpu`` profile took 12.5 minutes one day and about an hour the next,
     and a run cut off by the clock half-way down a step cosine ends with a
-    learning rate still far from small. This callback counts time instead.
-    The clock runs only while batches train: the first batch (which compiles
-    the model), validation passes and other callbacks do not count. While
-    training:
+    learning rate still far from small. This callback counts time instead:
+    the wall-clock time of the whole ``fit``, validation passes and other
+    callbacks included, so that "15 minutes" is 15 minutes a user waits. Only
+    the first batch of each ``fit`` is left out: it traces and compiles the
+    step, which takes as long as it takes. While training:
 
     - when the optimizer has a constant learning rate (compiled without
       ``decay_steps``), it sets the rate before every batch, on a cosine from
       that rate down to ``floor`` times it at the end of the budget;
       with a schedule of its own the optimizer keeps it, and only the stop applies;
-    - when the budget is spent it stops training; the epoch under way ends
-      early, is validated, and the callbacks see it as the last one.
+    - it stops training when what is spent plus the last pause between two
+      epochs (a validation pass and the callbacks: see :class:`Stopwatch`)
+      reaches the budget. The epoch under way ends early, is validated in the
+      time kept for it, and the callbacks see it as the last one. At the end
+      of an epoch it stops when one more batch and its validation would
+      overshoot the budget by more than stopping falls short of it.
+
+    Put it last in the callbacks list, so that the pauses it measures
+    include the other callbacks' work.
 
     ``state_file`` (a JSON file) keeps the time spent and the peak rate across
     an interrupted run: written after every epoch, read at the start of
@@ -170,18 +235,26 @@ class TimeBudget(keras.callbacks.Callback):
     restores the lowered rate) continues the cosine where it stopped, to
     within one epoch. ``peak`` is the cosine's start; by default the
     optimizer's rate when training first begins. ``fraction`` is the share
-    of the budget spent so far (0 to 1).
+    of the budget spent so far (0 to 1); ``spent`` the seconds spent.
     """
 
     def __init__(self, minutes: float, *, peak: float | None = None, floor: float = 0.01,
                  state_file=None, clock=time.perf_counter):
-        super().__init__()
+        super().__init__(clock)
         if not minutes or minutes <= 0:
             raise ValueError(f"minutes must be a positive number of minutes, got {minutes!r}.")
-        self.seconds, self.floor, self.clock = float(minutes) * 60, floor, clock
+        self.seconds, self.floor = float(minutes) * 60, floor
         self.state_file = Path(state_file) if state_file else None
-        self.spent, self.batches, self.peak, self._began = 0.0, 0, peak, None
+        self.peak = peak
         self._scheduled = False
+
+    @property
+    def spent(self) -> float:
+        return self.wall_seconds
+
+    @spent.setter
+    def spent(self, seconds: float) -> None:
+        self.wall_seconds = float(seconds)
 
     @property
     def fraction(self) -> float:
@@ -193,11 +266,13 @@ class TimeBudget(keras.callbacks.Callback):
         return self.peak * (self.floor + (1 - self.floor) * cosine)
 
     def on_train_begin(self, logs=None):
-        self.batches = 0
         if self.state_file and self.state_file.is_file():
             state = json.loads(self.state_file.read_text())
             self.spent = float(state["seconds_spent"])
+            self.batch_seconds = float(state.get("batch_seconds", self.batch_seconds))
+            self.pause = float(state.get("pause", self.pause))
             self.peak = state.get("peak") or self.peak
+        super().on_train_begin(logs)
         optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
         learning_rate = optimizer._learning_rate  # the schedule itself, when there is one
         self._scheduled = isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
@@ -208,22 +283,28 @@ class TimeBudget(keras.callbacks.Callback):
         if not self._scheduled:
             optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
             optimizer.learning_rate = self.rate(self.fraction)
-        self._began = self.clock()
+        super().on_train_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.batches += 1
-        if self.batches > 1:  # the first batch of every fit traces (and compiles) the step
-            self.spent += self.clock() - self._began
-        if self.spent >= self.seconds:
+        super().on_train_batch_end(batch, logs)
+        if self.spent + self.pause >= self.seconds:  # keep the time for the last validation
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.steps and not self.model.stop_training:
+            # stop now, a little short, when one more batch and its validation would overshoot
+            # the budget by more: the run then ends as near the budget as it can
+            one_more = self.batch_seconds / self.steps + self.pause
+            if self.spent + one_more - self.seconds > self.seconds - self.spent:
+                self.model.stop_training = True
         if logs is not None and not self._scheduled:
             logs["learning_rate"] = self.rate(self.fraction)
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps({
                 "seconds_spent": self.spent, "budget_seconds": self.seconds,
+                "batch_seconds": self.batch_seconds, "pause": self.pause,
                 "peak": None if self._scheduled else self.peak}))
 
 

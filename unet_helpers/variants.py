@@ -257,19 +257,22 @@ def run_variant(variant: Variant, profile, *, source: str, pets_dir=None, seed: 
               validation_data=validation, verbose=0)
     curve = progress.curve
     done = int(model.optimizer.iterations)
-    if clock:  # the clock's seconds leave out the first batch, which compiles
-        speed = (done - 1) * profile.batch_size / max(clock.spent, 1e-9)
+    if clock:  # the clock's batch seconds leave out the first batch, which compiles
+        speed = clock.steps * profile.batch_size / max(clock.batch_seconds, 1e-9)
     else:  # the first epoch also compiles
         speed = done * profile.batch_size / max(progress.seconds, 1e-9)
     return {
         "variant": variant.name, "what": variant.what, "settings": variant.settings(),
         "profile": profile.name, "image_size": size, "parameters": model.count_params(),
         "forward_gflops": round(forward_flops(model) / 1e9, 4),
-        "budget": f"{minutes:g} min" if minutes else f"{steps} steps",
+        "budget": f"{minutes:g} min on the clock" if minutes else f"{steps} steps",
         "steps": done, "planned_steps": None if minutes else per_epoch * epochs,
         "epochs": len(curve), "kept_epoch": int(np.nanargmax(curve)) + 1 if keep_best
         else len(curve),
-        "train_minutes": round(progress.seconds / 60, 2),
+        # with a clock: inside training batches, and the whole fit (both without the first
+        # batch, which compiles); else the epochs without their validation passes
+        "train_minutes": round((clock.batch_seconds if clock else progress.seconds) / 60, 2),
+        "wall_minutes": round(clock.spent / 60, 2) if clock else None,
         "images_per_s": round(speed, 1),
         "validation_curve": curve,
         "test": score(model, test, variant.test_time_flip),
