@@ -109,12 +109,15 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (compile)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pets-dir", default=os.environ.get("UNET_PETS_DIR"))
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, help="the JSON file to write (needed)")
     parser.add_argument("--child", choices=list(OPTIONS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.steps, args.warmup, args.pets_dir)))
         return 0
+    if not args.out:
+        parser.error("--out is needed: the JSON file for the results, e.g. "
+                     "--out benchmarks/results/cpu_speed.json")
     if "float32" not in args.options:
         args.options.insert(0, "float32")  # the reference of every ratio
     runs: dict[str, list[dict]] = {name: [] for name in args.options}

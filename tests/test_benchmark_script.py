@@ -53,8 +53,12 @@ def test_results_script_writes_json_csv_markdown_and_readme_table(tmp_path, caps
 
 
 @pytest.mark.as_user
-def test_cpu_speed_script_measures_each_option_against_float32(tmp_path):
+def test_cpu_speed_script_measures_each_option_against_float32(tmp_path, capsys):
     import cpu_speed
+
+    with pytest.raises(SystemExit):  # before any measuring: nowhere to write the results
+        cpu_speed.main(["--steps", "2"])
+    assert "--out is needed" in capsys.readouterr().err
 
     out = tmp_path / "speed.json"
     assert cpu_speed.main(["--steps", "2", "--warmup", "1", "--rounds", "1",

@@ -244,7 +244,7 @@ def test_training_on_drive_resumes_and_later_notebooks_load_its_model(colab):
 
 CLOCK_PROFILE = '''\
 import dataclasses  # test only: smoke sizes with a budget in minutes, as the cpu profile has
-profile = dataclasses.replace(profile, train_minutes=0.1, epochs=500, steps_per_epoch=1)'''
+profile = dataclasses.replace(profile, train_minutes=0.25, epochs=500, steps_per_epoch=1)'''
 AFTER_CLOCK = '''\
 import json  # test only: what the clock says after training
 spent = json.loads((RUN_DIR / "clock.json").read_text())
@@ -262,15 +262,18 @@ def test_notebook_04_with_a_time_budget_on_gpu_settings(colab):
     nb, _ = colab("04", after_profile=CLOCK_PROFILE, after_training=AFTER_CLOCK)
     ran_every_cell(nb, "04")
     said = text_of(nb)
-    assert "0.1 minutes on the clock (at most 500 epochs)" in said
+    assert "0.25 minutes on the clock (at most 500 epochs)" in said
     assert "jit_compile': True" in said and "mixed_precision': True" in said
-    found = re.search(r"clock: ([\d.]+) of 6 s \| epochs: (\d+) \| rates: (\S+) (\S+)", said)
+    found = re.search(r"clock: ([\d.]+) of 15 s \| epochs: (\d+) \| rates: (\S+) (\S+)", said)
     assert found, said
     spent, epochs, first, last = (float(v) for v in found.groups())
-    # the wall clock, validation and previews included, ends within a second of the budget
-    assert 5 <= spent < 7 and 1 < epochs < 500, "the clock ended the run, not the epochs"
+    # the wall clock, validation and previews included, ends within about one epoch (a batch,
+    # a validation pass and maybe a preview: 1 to 2.5 s at these sizes) of the 15 s budget
+    assert 12.5 <= spent < 16.5 and 1 < epochs < 500, "the clock ended the run, not the epochs"
     peak = 3e-3  # the smoke profile's learning rate
-    assert 0.5 * peak < first <= peak and last == pytest.approx(0.01 * peak, rel=0.01)
+    # after epoch 1 (a batch and the first validation, which compiles its own step and counts
+    # on the wall clock) the rate is down the cosine but not near its end; the last, at its floor
+    assert 0.2 * peak < first <= peak and last == pytest.approx(0.01 * peak, rel=0.01)
     previews = int(re.search(r"previews: (\d+)", said).group(1))
     assert 3 <= previews <= 4, "one per quarter of the budget (two may end in one epoch)"
 

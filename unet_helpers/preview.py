@@ -24,7 +24,8 @@ class PredictionPreview(keras.callbacks.Callback):
     training works ("all background" early on is normal). Each figure is
     also saved to ``folder`` when one is given. With ``budget`` (a
     :class:`~unet_helpers.training.TimeBudget`) ``every`` is ignored: a figure
-    follows the epoch in which each quarter of the time budget ends.
+    follows the epoch in which each quarter of the budget's training time ends
+    (the budget less the time kept for the last validation), and the last epoch.
     """
 
     def __init__(self, images, masks, every: int = 2, folder=None, threshold: float = 0.5,
@@ -38,7 +39,8 @@ class PredictionPreview(keras.callbacks.Callback):
     def _due(self, epoch: int) -> bool:
         if self.budget is None:
             return (epoch + 1) % self.every == 0
-        quarters = int(self.budget.fraction * 4 + 1e-9)
+        quarters = 4 if self.model.stop_training else int(
+            self.budget.training_fraction * 4 + 1e-9)
         if quarters > self.quarters_shown:
             self.quarters_shown = quarters
             return True

@@ -260,6 +260,15 @@ class TimeBudget(Stopwatch):
     def fraction(self) -> float:
         return min(1.0, self.spent / self.seconds)
 
+    @property
+    def training_fraction(self) -> float:
+        """How far down the cosine: the share of the time left for training batches spent.
+
+        The budget less the time kept for the last validation (the last pause), so that the
+        rate reaches its floor when the clock stops training, not after the last validation.
+        """
+        return min(1.0, self.spent / max(self.seconds - self.pause, 0.5 * self.seconds))
+
     def rate(self, fraction: float) -> float:
         """The learning rate after ``fraction`` of the budget (the cosine)."""
         cosine = 0.5 * (1 + np.cos(np.pi * min(1.0, fraction)))
@@ -282,7 +291,7 @@ class TimeBudget(Stopwatch):
     def on_train_batch_begin(self, batch, logs=None):
         if not self._scheduled:
             optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
-            optimizer.learning_rate = self.rate(self.fraction)
+            optimizer.learning_rate = self.rate(self.training_fraction)
         super().on_train_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -299,7 +308,7 @@ class TimeBudget(Stopwatch):
             if self.spent + one_more - self.seconds > self.seconds - self.spent:
                 self.model.stop_training = True
         if logs is not None and not self._scheduled:
-            logs["learning_rate"] = self.rate(self.fraction)
+            logs["learning_rate"] = self.rate(self.training_fraction)
         if self.state_file:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps({
